@@ -1,13 +1,221 @@
-"""Command-line wiring: parse options, read the clock and environment once, call, render."""
+"""Command-line wiring: parse options, read the clock and environment once, call, render.
+
+Every command is parse -> one call -> render -> exit code. ``SchedulerError`` becomes
+``Error: <message>`` and its exit code in one place (:class:`SchedulerGroup`).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
 import click
 
-from scheduler import __version__
+from scheduler import __version__, times
+from scheduler.adapters.files import read_schedules
+from scheduler.adapters.git import GitRepo, GitStateStore
+from scheduler.errors import SchedulerError, UsageError
+from scheduler.ports import StateSnapshot
+from scheduler.selectors import Selector
+from scheduler.status import STATUSES
+from scheduler.views import listing
+from scheduler.views import problems as problem_views
+from scheduler.world import World, build_world
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_STATE_REF = "scheduler-state"
 
 
-@click.group()
+class SchedulerGroup(click.Group):
+    """Turns every :class:`SchedulerError` into ``Error: ...`` and its documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SchedulerError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The global options, with the clock read once."""
+
+    root: Path
+    now: datetime
+    now_given: bool
+    state_ref: str
+    tz: str | None
+
+    def zone(self, world: World) -> ZoneInfo:
+        """The display zone: ``--tz``, else ``defaults.timezone``."""
+        return times.load_zone(self.tz or world.schedules.default_timezone)
+
+
+def _parse_instant(value: str, option: str) -> datetime:
+    try:
+        parsed = times.parse_datetime(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value}: {exc}") from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"{option} {value}: give an offset or Z, e.g. 2030-12-01T17:05:00Z")
+    return times.to_utc(parsed)
+
+
+@click.group(cls=SchedulerGroup)
 @click.version_option(__version__, prog_name="scheduler")
-def main() -> None:
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="The repository root (holds schedules/).")
+@click.option("--now", "now_text", metavar="TIME", help="Act as if it were TIME (ISO 8601 with an offset): rehearsals and tests.")
+@click.option("--state-ref", envvar="SCHEDULER_STATE_REF", default=DEFAULT_STATE_REF, show_default=True,
+              help="The state branch (env SCHEDULER_STATE_REF).")
+@click.option("--tz", metavar="ZONE", help="Display time zone (default: defaults.timezone).")
+@click.pass_context
+def main(ctx: click.Context, root: Path, now_text: str | None, state_ref: str, tz: str | None) -> None:
     """Publish videos across many channels from schedules kept in this repository."""
+    if tz is not None:
+        try:
+            times.load_zone(tz)
+        except ValueError as exc:
+            raise UsageError(f"--tz: {exc}") from None
+    now = _parse_instant(now_text, "--now") if now_text else datetime.now(UTC)
+    ctx.obj = Options(root=root.resolve(), now=now, now_given=now_text is not None, state_ref=state_ref, tz=tz)
+
+
+def selector_options(func: F) -> F:
+    """--id/--channel/--group/--platform/--wave, each repeatable."""
+    for name in ("wave", "platform", "group", "channel", "id"):
+        func = click.option(f"--{name}", f"{name}_", multiple=True, metavar=name.upper(),
+                            help=f"Select by {name} (repeat for several).")(func)
+    return func
+
+
+def _selector(kwargs: dict[str, Any], extra_ids: Sequence[str] = ()) -> Selector:
+    return Selector(
+        ids=(*kwargs.pop("id_"), *extra_ids),
+        channels=kwargs.pop("channel_"),
+        groups=kwargs.pop("group_"),
+        platforms=kwargs.pop("platform_"),
+        waves=kwargs.pop("wave_"),
+    )
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def read_state(opts: Options) -> tuple[GitRepo | None, StateSnapshot]:
+    """The state branch as the reading rule finds it (empty outside a git repository)."""
+    repo = GitRepo.find(opts.root)
+    if repo is None:
+        return None, StateSnapshot(commit=None, source="empty")
+    state = GitStateStore(repo, opts.state_ref, push=False).load()
+    for warning in state.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return repo, state
+
+
+def load_world(opts: Options) -> World:
+    """Files + state + now, for the read-only commands."""
+    files, file_problems = read_schedules(opts.root)
+    _, state = read_state(opts)
+    return build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+
+
+def _time_bound(value: str | None, option: str, zone: ZoneInfo) -> datetime | None:
+    """``--from``/``--to``: an instant, or a bare date meaning 00:00 in the display zone."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return times.slot_instant(times.parse_date(value), datetime.min.time(), zone)
+        parsed = times.parse_datetime(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value}: {exc}") from None
+    if parsed.tzinfo is None:
+        return times.to_utc(parsed.replace(tzinfo=zone))
+    return times.to_utc(parsed)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@main.command()
+@click.option("--base", metavar="REF", help="Judge only what the change since REF introduces.")
+@click.option("--fix", is_flag=True, help="Apply unambiguous suggested shifts to wave files.")
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True)
+@click.pass_obj
+def validate(opts: Options, base: str | None, fix: bool, strict: bool, fmt: str) -> None:
+    """Check the schedule files: schema, references, conflicts, timing, GitHub's limits."""
+    from scheduler.commands.validate import run_validate
+
+    found, checked = run_validate(opts, base=base, fix=fix)
+    if fmt == "json":
+        click.echo(problem_views.as_json(found))
+    elif fmt == "github":
+        text = problem_views.as_github(found)
+        if text:
+            click.echo(text)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(problem_views.as_summary(found))
+    else:
+        click.echo(problem_views.as_text(found, checked=checked))
+    failing = [p for p in found if p.severity == "error" or strict]
+    raise SystemExit(1 if failing else 0)
+
+
+# --------------------------------------------------------------------------- list / show
+
+
+@main.command(name="list")
+@selector_options
+@click.option("--video", multiple=True, metavar="ID", help="Only these videos.")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only these statuses.")
+@click.option("--from", "from_", metavar="T", help="Due at or after T (a bare date: 00:00 in --tz).")
+@click.option("--to", metavar="T", help="Due before T.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.pass_obj
+def list_(opts: Options, video: tuple[str, ...], statuses: tuple[str, ...], from_: str | None, to: str | None,
+          fmt: str, **kwargs: Any) -> None:
+    """Query publications."""
+    selector = _selector(kwargs)
+    world = load_world(opts)
+    zone = opts.zone(world)
+    selector.check_names(world.schedules, world.publications)
+    start, end = _time_bound(from_, "--from", zone), _time_bound(to, "--to", zone)
+    pubs = [
+        pub
+        for pub in selector.select(world.publications, world.schedules)
+        if (not video or pub.video in video)
+        and (start is None or pub.due >= start)
+        and (end is None or pub.due < end)
+        and (not statuses or world.status(pub) in statuses)
+    ]
+    if fmt == "json":
+        click.echo(listing.as_json(world, pubs))
+    elif fmt == "csv":
+        click.echo(listing.as_csv(world, pubs))
+    else:
+        if not selector.is_empty():
+            click.echo(f"selected: {selector.describe()}", err=True)
+        click.echo(listing.as_text(world, pubs, zone))
+
+
+@main.command()
+@click.argument("pub_id", metavar="ID")
+@click.pass_obj
+def show(opts: Options, pub_id: str) -> None:
+    """One publication: its file, its ledger events and the exact payload a receiver gets."""
+    world = load_world(opts)
+    pub = world.plan.by_id().get(pub_id)
+    if pub is None:
+        Selector(ids=(pub_id,)).check_names(world.schedules, world.publications)
+        raise UsageError(f"no publication '{pub_id}'")  # pragma: no cover - check_names raised
+    click.echo(listing.show(world, pub, opts.zone(world)))

@@ -1,0 +1,248 @@
+"""Publications + ledger -> problems: conflicts, timing, GitHub's limits (pure queries)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from scheduler import times
+from scheduler.loading import ChannelConfig, Schedules, WaveDoc
+from scheduler.payload import MAX_PUBLICATION_BYTES, encoded_size, publication_entry
+from scheduler.planning import Plan, Publication, blocks_slots
+from scheduler.problems import Problem, error, warning
+
+REQUESTS_PER_HOUR = 500
+
+
+def check(schedules: Schedules, plan: Plan, *, now: datetime) -> list[Problem]:
+    """Every problem of the schedule as it stands at ``now`` (query)."""
+    canonical = canonical_channels(schedules.channels)
+    problems = list(plan.problems)
+    live = [pub for pub in plan.publications if blocks_slots(pub)]
+    problems += duplicate_videos(live, schedules, canonical)
+    problems += overlaps(live, schedules, canonical)
+    problems += timing(plan.publications, schedules, now)
+    problems += wave_shape(schedules)
+    problems += github_limits(plan.publications, schedules)
+    problems += claimed_edits(plan.publications, schedules)
+    return problems
+
+
+def canonical_channels(channels: Mapping[str, ChannelConfig]) -> dict[str, str]:
+    """Every channel id and former id -> the current channel id."""
+    result = {name: name for name in channels}
+    for channel in channels.values():
+        for old in channel.formerly:
+            result.setdefault(old, channel.id)
+    return result
+
+
+def where(pub: Publication, schedules: Schedules) -> tuple[str, tuple[int, int]]:
+    """(file, (line, column)) of a publication; the ledger file when no schedule file has it."""
+    if pub.file is None:
+        record = pub.record
+        return (record.file, (record.events[0].line, 1)) if record else ("(ledger)", (0, 0))
+    return pub.file, schedules.locate(pub.file, pub.loc)
+
+
+def describe(pub: Publication, schedules: Schedules) -> str:
+    """``wave 'launch' (schedules/waves/launch.yaml:7, 2030-12-01 17:00 UTC)`` and the like."""
+    file, pos = where(pub, schedules)
+    what = f"wave '{pub.wave}'" if pub.wave else f"the queue of '{pub.channel}'"
+    if pub.file is None:
+        what = f"'{pub.id}' (ledger history)"
+    return f"{what} ({file}:{pos[0]}, {times.format_utc(pub.due)})"
+
+
+def _later_first(a: Publication, b: Publication) -> tuple[Publication, Publication]:
+    return (b, a) if (a.due, a.id) <= (b.due, b.id) else (a, b)
+
+
+def duplicate_videos(
+    pubs: Iterable[Publication], schedules: Schedules, canonical: Mapping[str, str]
+) -> list[Problem]:
+    """The same video twice on one channel, under any id and any former channel id."""
+    groups: dict[tuple[str, str], list[Publication]] = defaultdict(list)
+    for pub in pubs:
+        groups[(canonical.get(pub.channel, pub.channel), pub.video)].append(pub)
+    problems = []
+    for (channel, video), found in groups.items():
+        if len(found) < 2:
+            continue
+        found.sort(key=lambda pub: (pub.due, pub.id))
+        first = found[0]
+        for later in found[1:]:
+            file, pos = where(later, schedules)
+            message = f"video '{video}' is already published on '{channel}' by {describe(first, schedules)}: remove one of the two"
+            subject = f"duplicate-video|{channel}|{video}|{'|'.join(sorted((first.id, later.id)))}"
+            problems.append(error(file, pos, "duplicate-video", message, subject))
+    return problems
+
+
+def overlaps(pubs: Iterable[Publication], schedules: Schedules, canonical: Mapping[str, str]) -> list[Problem]:
+    """Two publications on one channel closer than its ``min_gap``, reported at the later."""
+    by_channel: dict[str, list[Publication]] = defaultdict(list)
+    for pub in pubs:
+        by_channel[canonical.get(pub.channel, pub.channel)].append(pub)
+    problems = []
+    for channel_id, found in by_channel.items():
+        channel = schedules.channels.get(channel_id)
+        if channel is None:
+            continue
+        found.sort(key=lambda pub: (pub.due, pub.id))
+        dues = [pub.due for pub in found]
+        for earlier, later in zip(found, found[1:], strict=False):
+            if later.due - earlier.due >= channel.min_gap or earlier.estimated and later.estimated:
+                continue
+            free = next_free_time(later.due, dues, channel.min_gap)
+            file, pos = where(later, schedules)
+            message = (
+                f"'{later.id}' at {times.format_utc(later.due)} is within {times.format_duration(channel.min_gap)} "
+                f"(min_gap of '{channel_id}') of {describe(earlier, schedules)}: move it to {times.format_utc(free)} or later"
+            )
+            subject = f"overlap|{'|'.join(sorted((earlier.id, later.id)))}"
+            problems.append(error(file, pos, "overlap", message, subject))
+    return problems
+
+
+def next_free_time(wanted: datetime, dues: Sequence[datetime], gap: timedelta) -> datetime:
+    """The first instant at or after ``wanted`` at least ``gap`` away from every other due.
+
+    ``wanted`` itself is among ``dues`` once (the publication being moved); it is ignored.
+    """
+    others = sorted(dues)
+    others.remove(wanted)
+    candidate = wanted
+    for due in others:
+        if due <= candidate - gap:
+            continue
+        if due >= candidate + gap:
+            break
+        candidate = due + gap
+    return candidate
+
+
+def timing(pubs: Iterable[Publication], schedules: Schedules, now: datetime) -> list[Problem]:
+    """Pending publications already too late, and videos not ready within 24 hours."""
+    problems = []
+    for pub in pubs:
+        if pub.cancelled or pub.file is None or pub.estimated:
+            continue
+        record = pub.record
+        untouched = record is None or pub.rearmed
+        file, pos = where(pub, schedules)
+        if untouched and pub.due + pub.max_lateness < now:
+            message = (
+                f"'{pub.id}' is due {times.format_utc(pub.due)}, more than its max_lateness "
+                f"({times.format_duration(pub.max_lateness)}) in the past, and never went out: move it to the future or cancel it"
+            )
+            problems.append(error(file, pos, "past", message, f"past|{pub.id}|{pub.due.isoformat()}"))
+        video = schedules.videos.get(pub.video)
+        if untouched and video is not None and not video.ready and now <= pub.due < now + timedelta(hours=24):
+            message = f"video '{pub.video}' is not ready (ready: false) and '{pub.id}' is due {times.format_utc(pub.due)}: it will be held"
+            problems.append(warning(file, pos, "not-ready", message, f"not-ready|{pub.id}"))
+    return problems
+
+
+def wave_shape(schedules: Schedules) -> list[Problem]:
+    """Waves whose written offset is not the zone's, and stagger steps that are not positive."""
+    problems = []
+    for doc in schedules.waves:
+        problems += _wave_offsets(doc, schedules)
+        wave = doc.wave
+        if wave.every is not None and wave.type == "simultaneous":
+            message = "'every' applies to staggered waves only: remove it or write type: staggered"
+            problems.append(error(doc.path, doc.source.locate(["every"]), "timing", message))
+        elif wave.every is not None and wave.every <= timedelta(0):
+            message = "'every' must be positive, e.g. every: 1h"
+            problems.append(error(doc.path, doc.source.locate(["every"]), "timing", message))
+    return problems
+
+
+def _wave_offsets(doc: WaveDoc, schedules: Schedules) -> list[Problem]:
+    at = doc.wave.at
+    if at.tzinfo is None or at.utcoffset() == timedelta(0) and doc.wave.timezone is None:
+        return []
+    zone_name = doc.wave.timezone or _wave_zone(doc, schedules)
+    if zone_name is None:
+        return []
+    real = times.offset_mismatch(at, times.load_zone(zone_name))
+    if real is None:
+        return []
+    written = at.isoformat()
+    fixed = at.astimezone(times.load_zone(zone_name)).isoformat()
+    message = (
+        f"'at' is written {written}, but {zone_name} is at UTC{_offset(real)} then: "
+        f"if the wall-clock time is meant, write {at.replace(tzinfo=None).isoformat()}{_offset(real)}; "
+        f"the instant as written is {fixed} there"
+    )
+    return [warning(doc.path, doc.source.locate(["at"]), "offset", message, f"offset|{doc.id}")]
+
+
+def _wave_zone(doc: WaveDoc, schedules: Schedules) -> str | None:
+    """The zone of the wave's first channel, or the default zone."""
+    for entry in doc.wave.channels:
+        ref = entry if isinstance(entry, str) else entry.channel
+        channel = schedules.channels.get(ref)
+        if channel is not None:
+            return channel.timezone
+    return schedules.default_timezone
+
+
+def _offset(delta: timedelta) -> str:
+    total = int(delta.total_seconds())
+    sign = "+" if total >= 0 else "-"
+    hours, minutes = divmod(abs(total) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Problem]:
+    """Payloads GitHub would refuse; hours with more requests than one token may create."""
+    problems = []
+    per_hour: dict[tuple[datetime, str], set[str]] = defaultdict(set)
+    for pub in pubs:
+        if pub.cancelled or pub.file is None:
+            continue
+        size = encoded_size(publication_entry(pub, schedules, attempt=1))
+        if size > MAX_PUBLICATION_BYTES:
+            file, pos = where(pub, schedules)
+            message = f"the payload of '{pub.id}' is {size:,} bytes; GitHub refuses 64 KB: shorten its params or video metadata"
+            problems.append(error(file, pos, "payload-size", message, f"payload-size|{pub.id}"))
+        channel = schedules.channels.get(pub.channel)
+        if channel is not None and channel.repo is not None:
+            hour = pub.due.replace(minute=0, second=0, microsecond=0)
+            per_hour[(hour, f"{channel.repo}|{channel.event_type}")].add(pub.id)
+    return problems + _request_rate(per_hour, schedules)
+
+
+def _request_rate(per_hour: Mapping[tuple[datetime, str], set[str]], schedules: Schedules) -> list[Problem]:
+    requests: dict[datetime, int] = defaultdict(int)
+    for (hour, target), ids in per_hour.items():
+        repo = target.split("|")[0]
+        batch = min((ch.max_batch for ch in schedules.channels.values() if ch.repo == repo), default=50)
+        requests[hour] += -(-len(ids) // batch)
+    problems = []
+    for hour, count in sorted(requests.items()):
+        if count > REQUESTS_PER_HOUR:
+            message = (
+                f"{count} dispatch requests in the hour from {times.format_utc(hour)}: GitHub allows about "
+                f"{REQUESTS_PER_HOUR} content-creating requests per hour per token; spread the waves or raise max_batch"
+            )
+            problems.append(warning("schedules/", (0, 0), "rate", message, f"rate|{hour.isoformat()}"))
+    return problems
+
+
+def claimed_edits(pubs: Iterable[Publication], schedules: Schedules) -> list[Problem]:
+    """Edits of claimed publications: a new video is an error; other edits have no effect."""
+    problems = []
+    for pub in pubs:
+        if not pub.claimed or pub.file is None or pub.intent_video in (None, pub.video):
+            continue
+        file, pos = where(pub, schedules)
+        message = (
+            f"'{pub.id}' was already claimed with video '{pub.video}'; it cannot change to "
+            f"'{pub.intent_video}': put the new video in a new wave (or a new id:)"
+        )
+        problems.append(error(file, pos, "claimed-video", message, f"claimed-video|{pub.id}"))
+    return problems

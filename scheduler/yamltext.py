@@ -1,0 +1,203 @@
+"""YAML text -> plain Python values, without implicit typing, with positions on demand.
+
+Every scalar stays the string it was written as (libyaml's ``CBaseLoader`` composer): ``18:00``,
+``no`` and ``0123`` are never 1080, False or 83; the schema decides types. Nothing is ever
+constructed from a tag, so ``!!python/...`` is an error, never executed. Duplicate keys, more
+than :data:`MAX_ALIASES` alias uses, nesting deeper than :data:`MAX_DEPTH` and files over
+:data:`MAX_BYTES` are refused with the file, line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from scheduler.errors import InputError
+from scheduler.problems import Problem
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ALIASES = 100
+MAX_DEPTH = 64
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_DEEP_LINE = re.compile(r"^ {200,}\S", re.MULTILINE)
+
+Position = tuple[int, int]
+
+
+class YamlError(InputError):
+    """A YAML file that cannot be read; carries the :class:`Problem`."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.render())
+        self.problem = problem
+
+
+@dataclass
+class Source:
+    """One YAML file: its text, and positions of any value path, computed on demand."""
+
+    path: str
+    text: str
+    _root: yaml.Node | None = field(default=None, repr=False)
+
+    def locate(self, loc: Sequence[str | int], *, key: bool = False) -> Position:
+        """(line, column), 1-based, of the value at ``loc`` (or of its key with ``key=True``).
+
+        Path elements that do not match the document (a pydantic union tag, say) are skipped;
+        the walk stops at the deepest node it can reach.
+        """
+        node = self._node()
+        if node is None:
+            return (1, 1)
+        mark = node.start_mark
+        for part in loc:
+            found = _child(node, part)
+            if found is None:
+                continue
+            key_node, node = found
+            mark = key_node.start_mark if key and part == loc[-1] and key_node else node.start_mark
+        return (mark.line + 1, mark.column + 1)
+
+    def _node(self) -> yaml.Node | None:
+        if self._root is None:
+            self._root = yaml.compose(self.text, Loader=yaml.CBaseLoader)
+        return self._root
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key_node, value in node.value:
+            if key_node.value == part:
+                return key_node, value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return None, node.value[part]
+    return None
+
+
+def parse_yaml(data: bytes | str, path: str) -> tuple[Any, Source]:
+    """Parse one YAML file into plain dicts, lists and strings (query).
+
+    Raises :class:`YamlError` naming the file, line and column for anything it refuses.
+    """
+    text = _decode(data, path)
+    _guard_depth(text, path)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.CBaseLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or str(exc)
+        raise YamlError(_problem(path, pos, "yaml-syntax", f"invalid YAML: {reason}")) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(_problem(path, (1, 1), "yaml-syntax", f"invalid YAML: {exc}")) from None
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        pos = (mark.line + 1, mark.column + 1)
+        raise YamlError(_problem(path, pos, "yaml-multi", "one YAML document per file: remove the '---' and what follows"))
+    if not nodes or nodes[0] is None:
+        raise YamlError(_problem(path, (1, 1), "yaml-empty", "the file is empty: write its content or delete it"))
+    source = Source(path, text)
+    return _Builder(path).build(nodes[0], 0), source
+
+
+def _decode(data: bytes | str, path: str) -> str:
+    size = len(data)
+    if size > MAX_BYTES:
+        message = f"the file is {size:,} bytes; files over {MAX_BYTES:,} bytes are refused: split it"
+        raise YamlError(_problem(path, (0, 0), "yaml-too-large", message))
+    if isinstance(data, str):
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): save the file as UTF-8"
+        raise YamlError(_problem(path, (line, 1), "yaml-encoding", message)) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise YamlError(_problem(path, (line, 1), "yaml-encoding", "the file contains NUL bytes: it is not a text file"))
+    return text.removeprefix("\ufeff")
+
+
+def _guard_depth(text: str, path: str) -> None:
+    """Refuse pathological nesting before libyaml's recursive composer sees it."""
+    if _bracket_depth(text) <= MAX_DEPTH and not _DEEP_LINE.search(text):
+        return
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CBaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    message = f"nesting deeper than {MAX_DEPTH} levels is refused"
+                    raise YamlError(_problem(path, (mark.line + 1, mark.column + 1), "yaml-too-deep", message))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the composer reports syntax errors with their position
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+class _Builder:
+    """Turns a composed node tree into plain values, checking keys, tags and aliases."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.seen: set[int] = set()
+        self.alias_uses = 0
+
+    def build(self, node: yaml.Node, depth: int) -> Any:
+        self._visit(node, depth)
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, depth + 1) for item in node.value]
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._fail(key_node, "yaml-key", "keys must be plain scalars")
+            key = key_node.value
+            if key in result:
+                self._fail(key_node, "yaml-duplicate-key", f"duplicate key '{key}': keep one")
+            result[key] = self.build(value_node, depth + 1)
+        return result
+
+    def _visit(self, node: yaml.Node, depth: int) -> None:
+        if node.tag not in (_STR, _MAP, _SEQ):
+            self._fail(node, "yaml-tag", f"YAML tags such as '{node.tag}' are not allowed: write plain values")
+        if depth > MAX_DEPTH:
+            self._fail(node, "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels is refused")
+        if isinstance(node, yaml.ScalarNode):
+            return
+        if id(node) in self.seen:
+            self.alias_uses += 1
+            if self.alias_uses > MAX_ALIASES:
+                self._fail(node, "yaml-aliases", f"more than {MAX_ALIASES} alias uses are refused: write the values out")
+        else:
+            self.seen.add(id(node))
+
+    def _fail(self, node: yaml.Node, code: str, message: str) -> None:
+        mark = node.start_mark
+        raise YamlError(_problem(self.path, (mark.line + 1, mark.column + 1), code, message))
+
+
+def _problem(path: str, pos: Position, code: str, message: str) -> Problem:
+    return Problem(path, pos[0], pos[1], "error", code, message)
