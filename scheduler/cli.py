@@ -6,6 +6,7 @@ Every command is parse -> one call -> render -> exit code. ``SchedulerError`` be
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -219,3 +220,32 @@ def show(opts: Options, pub_id: str) -> None:
         Selector(ids=(pub_id,)).check_names(world.schedules, world.publications)
         raise UsageError(f"no publication '{pub_id}'")  # pragma: no cover - check_names raised
     click.echo(listing.show(world, pub, opts.zone(world)))
+
+
+# --------------------------------------------------------------------------- tick
+
+
+@main.command()
+@click.option("--push", is_flag=True, help="Fetch the state branch, act on origin's state and push.")
+@click.option("--dry-run", is_flag=True, help="Write and send nothing; say what a tick would do.")
+@click.option("--backend", type=click.Choice(["github", "outbox"]), default="github", show_default=True,
+              help="outbox: every channel goes to the outbox on the state branch.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def tick(opts: Options, push: bool, dry_run: bool, backend: str, fmt: str) -> None:
+    """Claim due publications, dispatch them and record the results (the cron's job)."""
+    from scheduler.commands.tick import execute_tick
+    from scheduler.views.tick import summary, text
+
+    report = execute_tick(opts, push=push, dry_run=dry_run, backend=backend)
+    for problem in report.problems:
+        click.echo(problem.render(), err=True)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        click.echo(text(report, dry_run=dry_run))
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path and not dry_run:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(summary(report))
+    raise SystemExit(report.exit_code)

@@ -1,0 +1,54 @@
+"""``scheduler tick``: wiring the protocol to git, GitHub (or the outbox) and the clock."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from scheduler.adapters.files import read_schedules
+from scheduler.commands.state import backoff, run_id, writable_store
+from scheduler.errors import UsageError
+from scheduler.memory import MemoryStateStore, RecordingDispatcher
+from scheduler.ports import Dispatcher, StateStore
+from scheduler.tick import TickReport, TickSettings, run_tick
+
+if TYPE_CHECKING:
+    from scheduler.cli import Options
+
+
+def github_dispatcher() -> Dispatcher:
+    """The real dispatcher, configured from the environment (tokens never printed)."""
+    from scheduler.adapters.github import GitHubDispatcher
+
+    spacing = os.environ.get("SCHEDULER_DISPATCH_SPACING", "1")
+    try:
+        seconds = float(spacing)
+    except ValueError:
+        raise UsageError(f"SCHEDULER_DISPATCH_SPACING={spacing!r}: give seconds, e.g. 1 or 0.5") from None
+    return GitHubDispatcher(
+        api_url=os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+        scheduler_token=os.environ.get("SCHEDULER_TOKEN") or None,
+        github_token=os.environ.get("GITHUB_TOKEN") or None,
+        this_repo=os.environ.get("GITHUB_REPOSITORY") or None,
+        spacing=seconds,
+    )
+
+
+def execute_tick(opts: Options, *, push: bool, dry_run: bool, backend: str) -> TickReport:
+    """Run one tick as the options say."""
+    if dry_run and push:
+        raise UsageError("--dry-run writes and sends nothing, so it cannot --push: drop one of the two")
+    files, file_problems = read_schedules(opts.root)
+    repo, git_store = writable_store(opts, push=push and not dry_run)
+    store: StateStore = git_store
+    dispatcher: Dispatcher
+    if dry_run:
+        store = MemoryStateStore(git_store.load())
+        dispatcher = RecordingDispatcher()
+    elif backend == "outbox":
+        dispatcher = RecordingDispatcher()
+    else:
+        dispatcher = github_dispatcher()
+    settings = TickSettings(run_id=run_id(), sha=repo.head(), backend=backend, backoff=backoff)
+    return run_tick(files, store=store, dispatcher=dispatcher, now=opts.now, settings=settings,
+                    file_problems=file_problems)

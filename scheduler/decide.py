@@ -1,0 +1,187 @@
+"""What a tick should do at ``now``: which publications to claim, miss, hold or mark unknown.
+
+A pure query over a :class:`World`; ``tick.py`` turns the answer into ledger events and
+requests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from scheduler import checks, times
+from scheduler.ledger import Record, retryable_failure
+from scheduler.planning import Publication, blocks_slots
+from scheduler.world import World
+
+STALE_CLAIM = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A publication to claim now, with the attempt and ``not_before`` it goes out with."""
+
+    pub: Publication
+    attempt: int
+    not_before: datetime
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The tick's plan: ``claims`` go out; the others become ledger events as they are."""
+
+    claims: tuple[Claim, ...] = ()
+    missed: tuple[tuple[Publication, str], ...] = ()
+    held: tuple[tuple[Publication, str], ...] = ()
+    stale: tuple[Record, ...] = ()
+    waiting: tuple[tuple[Publication, str], ...] = ()  # held for a cause already recorded
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def due_publications(world: World) -> Decisions:
+    """Decide, for every publication, what this tick does with it (query)."""
+    now = world.now
+    stale = tuple(
+        record
+        for record in world.records.values()
+        if record.state == "claimed" and record.claim is not None and record.claim.at <= now - STALE_CLAIM
+    )
+    occupied = _occupied(world.records.values(), world)
+    later_of_conflict = _later_of_conflicts(world)
+    claims: list[Claim] = []
+    missed: list[tuple[Publication, str]] = []
+    held: list[tuple[Publication, str]] = []
+    waiting: list[tuple[Publication, str]] = []
+    for pub in world.publications:
+        if not _actionable(pub, now):
+            continue
+        if pub.type != "independent" and now > pub.due + pub.max_lateness:
+            missed.append((pub, "late"))
+            continue
+        cause = _hold_cause(pub, world, occupied, later_of_conflict)
+        if cause is not None:
+            record = pub.record
+            already = record is not None and cause in record.held
+            (waiting if already else held).append((pub, cause))
+            continue
+        claims.append(Claim(pub, _next_attempt(pub.record), pub.due))
+    spaced, gap_missed = _space_catch_up(claims, world)
+    return Decisions(tuple(spaced), tuple(missed + gap_missed), tuple(held), stale, tuple(waiting))
+
+
+def _actionable(pub: Publication, now: datetime) -> bool:
+    """Due, not cancelled in a file, and not settled by the ledger."""
+    if pub.cancelled or now < pub.due - pub.lead:
+        return False
+    if pub.file is None and not (pub.record is not None and pub.record.state == "released"):
+        return False
+    record = pub.record
+    if record is None or pub.rearmed:
+        return True
+    last = record.last_outcome
+    if last is None or last.event == "released":
+        return True
+    return last.event == "failed" and retryable_failure(last, record.attempt)
+
+
+def _next_attempt(record: Record | None) -> int:
+    if record is None or record.attempt == 0:
+        return 1
+    last = record.last_outcome
+    if last is not None and last.event == "failed" and last.get("reason") == "auth":
+        return record.attempt
+    return record.attempt + 1
+
+
+def _hold_cause(
+    pub: Publication, world: World, occupied: Mapping[tuple[str, str], str], later: set[str]
+) -> str | None:
+    if world.control.cancel_of(pub.id, pub.channel, pub.wave) is not None:
+        return "cancelled"
+    if world.control.pause_of(pub.id, pub.channel, pub.wave, world.now) is not None:
+        return "paused"
+    video = world.schedules.videos.get(pub.video)
+    if video is None and not pub.claimed:
+        return "unknown-video"
+    if video is not None and not video.ready:
+        return "video-not-ready"
+    canonical = checks.canonical_channels(world.schedules.channels)
+    owner = occupied.get((canonical.get(pub.channel, pub.channel), pub.video))
+    if owner is not None and owner != pub.id:
+        return "already-published"
+    if pub.id in later:
+        return "conflict"
+    return None
+
+
+def _occupied(records: Iterable[Record], world: World) -> dict[tuple[str, str], str]:
+    """(channel, video) -> the id that claimed, sent or published it (any id, former ids)."""
+    canonical = checks.canonical_channels(world.schedules.channels)
+    result: dict[tuple[str, str], str] = {}
+    for record in records:
+        if record.blocks_others() and record.channel and record.video:
+            result.setdefault((canonical.get(record.channel, record.channel), record.video), record.id)
+    return result
+
+
+def _later_of_conflicts(world: World) -> set[str]:
+    """Ids that are the later side of an overlap or a duplicate video (held; the earlier goes)."""
+    live = [pub for pub in world.publications if blocks_slots(pub)]
+    canonical = checks.canonical_channels(world.schedules.channels)
+    later: set[str] = set()
+    by_channel: dict[str, list[Publication]] = defaultdict(list)
+    by_video: dict[tuple[str, str], list[Publication]] = defaultdict(list)
+    for pub in live:
+        channel = canonical.get(pub.channel, pub.channel)
+        by_channel[channel].append(pub)
+        by_video[(channel, pub.video)].append(pub)
+    for group in by_video.values():
+        group.sort(key=lambda pub: (pub.due, pub.id))
+        later.update(pub.id for pub in group[1:] if not pub.claimed)
+    for channel_id, group in by_channel.items():
+        config = world.schedules.channels.get(channel_id)
+        if config is None:
+            continue
+        group.sort(key=lambda pub: (pub.due, pub.id))
+        for earlier, pub in zip(group, group[1:], strict=False):
+            if pub.due - earlier.due < config.min_gap and not pub.claimed and not (earlier.estimated and pub.estimated):
+                later.add(pub.id)
+    return later
+
+
+def _space_catch_up(claims: list[Claim], world: World) -> tuple[list[Claim], list[tuple[Publication, str]]]:
+    """After a stall, keep each channel's gap: ``not_before = max(due, previous + min_gap)``.
+
+    What that pushes past ``max_lateness`` is missed (reason ``gap``); queue items never miss.
+    """
+    previous: dict[str, datetime] = {}
+    for record in world.records.values():
+        sent = _sent_not_before(record)
+        if sent is not None and record.channel is not None:
+            previous[record.channel] = max(previous.get(record.channel, sent), sent)
+    spaced: list[Claim] = []
+    missed: list[tuple[Publication, str]] = []
+    for claim in sorted(claims, key=lambda c: (c.pub.due, c.pub.id)):
+        pub = claim.pub
+        channel = world.schedules.channels.get(pub.channel)
+        gap = channel.min_gap if channel else timedelta(0)
+        not_before = pub.due
+        last = previous.get(pub.channel)
+        if last is not None and last + gap > not_before and last <= pub.due + pub.max_lateness:
+            not_before = last + gap
+        if pub.type != "independent" and not_before > pub.due + pub.max_lateness:
+            missed.append((pub, "gap"))
+            continue
+        previous[pub.channel] = not_before
+        spaced.append(Claim(pub, claim.attempt, not_before))
+    return spaced, missed
+
+
+def _sent_not_before(record: Record) -> datetime | None:
+    """The ``not_before`` of a publication that went out (or may have), for spacing."""
+    if record.state not in ("claimed", "dispatched", "published", "unknown") or record.claim is None:
+        return None
+    value = record.claim.get("not_before")
+    return times.to_utc(times.parse_datetime(value)) if isinstance(value, str) else record.due
