@@ -183,7 +183,7 @@ def validate(opts: Options, base: str | None, fix: bool, strict: bool, fmt: str)
 @click.option("--to", metavar="T", help="Due before T.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @click.pass_obj
-def list_(opts: Options, video: tuple[str, ...], statuses: tuple[str, ...], from_: str | None, to: str | None,
+def list_(opts: Options, /, video: tuple[str, ...], statuses: tuple[str, ...], from_: str | None, to: str | None,
           fmt: str, **kwargs: Any) -> None:
     """Query publications."""
     selector = _selector(kwargs)

@@ -88,8 +88,8 @@ def plan(
         for pub_id, record in records.items()
         if pub_id not in known and pub_id not in queue_ids and record.channel and record.due
     )
-    for doc in schedules.queues:
-        pubs.extend(fill_queue(doc, schedules, records, control, pubs, now, problems))
+    for queue_doc in schedules.queues:
+        pubs.extend(fill_queue(queue_doc, schedules, records, control, pubs, now, problems))
     pubs.sort(key=lambda pub: (pub.due, pub.channel, pub.id))
     return Plan(tuple(pubs), tuple(problems))
 

@@ -137,8 +137,9 @@ def _guard_depth(text: str, path: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
+                    pos = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
                     message = f"nesting deeper than {MAX_DEPTH} levels is refused"
-                    raise YamlError(_problem(path, (mark.line + 1, mark.column + 1), "yaml-too-deep", message))
+                    raise YamlError(_problem(path, pos, "yaml-too-deep", message))
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
