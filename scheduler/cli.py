@@ -21,6 +21,7 @@ from scheduler import __version__, times
 from scheduler.adapters.files import read_schedules
 from scheduler.adapters.git import GitRepo, GitStateStore
 from scheduler.errors import SchedulerError, UsageError
+from scheduler.operations import Outcome
 from scheduler.ports import StateSnapshot
 from scheduler.selectors import Selector
 from scheduler.status import STATUSES
@@ -249,3 +250,147 @@ def tick(opts: Options, push: bool, dry_run: bool, backend: str, fmt: str) -> No
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(summary(report))
     raise SystemExit(report.exit_code)
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def _report(outcome: Outcome, selector: Selector | None = None) -> None:
+    if selector is not None and not selector.is_empty():
+        click.echo(f"selected: {selector.describe()}")
+    for line in outcome.lines:
+        click.echo(line)
+    for problem in outcome.problems:
+        click.echo(f"Error: {problem}", err=True)
+
+
+def _run_operation(opts: Options, push: bool, subject: str, compute: Callable[[World], Outcome],
+                   selector: Selector | None = None) -> None:
+    from scheduler.commands.ops import change_state
+
+    outcome = change_state(opts, push=push, subject=subject, compute=compute)
+    _report(outcome, selector)
+    raise SystemExit(1 if outcome.problems else 0)
+
+
+push_option = click.option("--push", is_flag=True, help="Fetch the state branch, change origin's state and push.")
+
+
+@main.command()
+@selector_options
+@click.option("--all", "everything", is_flag=True, help="Pause everything (the global flag).")
+@click.option("--until", metavar="T", help="Resume by itself at T.")
+@click.option("--reason", required=True, help="Why (recorded).")
+@push_option
+@click.pass_obj
+def pause(opts: Options, /, everything: bool, until: str | None, reason: str, push: bool, **kwargs: Any) -> None:
+    """Hold publications (control.yaml on the state branch); nothing is deleted."""
+    from scheduler.commands.state import actor
+    from scheduler.operations import hold
+
+    selector = _selector(kwargs)
+    end = _parse_instant(until, "--until") if until else None
+    who = actor()
+    _run_operation(opts, push, f"pause {selector.describe()}: {reason} ({who})",
+                   lambda world: hold(world, selector, flag="paused", everything=everything, reason=reason,
+                                      actor=who, until=end), selector)
+
+
+@main.command()
+@selector_options
+@click.option("--all", "everything", is_flag=True, help="Lift the global pause only.")
+@push_option
+@click.pass_obj
+def resume(opts: Options, /, everything: bool, push: bool, **kwargs: Any) -> None:
+    """Lift a pause (and, with --id, a cancel)."""
+    from scheduler.commands.state import actor
+    from scheduler.operations import lift
+
+    selector = _selector(kwargs)
+    _run_operation(opts, push, f"resume {selector.describe() if not everything else 'everything'} ({actor()})",
+                   lambda world: lift(world, selector, everything=everything), selector)
+
+
+@main.command()
+@selector_options
+@click.option("--reason", required=True, help="Why (recorded).")
+@push_option
+@click.pass_obj
+def cancel(opts: Options, /, reason: str, push: bool, **kwargs: Any) -> None:
+    """Cancel publications without a pull request."""
+    from scheduler.commands.state import actor
+    from scheduler.operations import hold
+
+    selector = _selector(kwargs)
+    who = actor()
+    _run_operation(opts, push, f"cancel {selector.describe()}: {reason} ({who})",
+                   lambda world: hold(world, selector, flag="cancelled", everything=False, reason=reason,
+                                      actor=who), selector)
+
+
+@main.command()
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@selector_options
+@click.option("--at", metavar="T", help="The new due (default: now).")
+@push_option
+@click.pass_obj
+def retry(opts: Options, /, ids: tuple[str, ...], at: str | None, push: bool, **kwargs: Any) -> None:
+    """Release unknown/failed/publish_failed/missed publications for another attempt."""
+    from scheduler.commands.state import actor, run_id
+    from scheduler.operations import retry as release
+
+    selector = _selector(kwargs, ids)
+    if selector.is_empty():
+        raise UsageError("name what to retry: IDs or selectors (after checking the receiver did not publish it)")
+    when = _parse_instant(at, "--at") if at else None
+    who, run = actor(), run_id()
+
+    def compute(world: World) -> Outcome:
+        selector.check_names(world.schedules, world.publications)
+        return release(world, selector.select(world.publications, world.schedules), at=when, actor=who, run=run)
+
+    _run_operation(opts, push, f"retry {selector.describe()} ({who})", compute, selector)
+
+
+@main.command()
+@click.argument("pub_id", required=False, metavar="ID")
+@click.option("--result", type=click.Choice(["published", "failed"]), help="The receiver's result.")
+@click.option("--url", help="Where it was published (https:).")
+@click.option("--reason", help="Why it failed (under 500 characters).")
+@click.option("--from-event", "event_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A publication-result repository_dispatch event file ($GITHUB_EVENT_PATH).")
+@push_option
+@click.pass_obj
+def record(opts: Options, pub_id: str | None, result: str | None, url: str | None, reason: str | None,
+           event_file: Path | None, push: bool) -> None:
+    """Record receivers' confirmations (failed is recorded as publish_failed)."""
+    from scheduler.commands.state import actor, run_id
+    from scheduler.operations import Result, record as record_results, results_from_event
+
+    sender: str | None = None
+    problems: list[str] = []
+    if event_file is not None:
+        if pub_id or result:
+            raise UsageError("give either ID --result ... or --from-event FILE, not both")
+        try:
+            event = json.loads(event_file.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--from-event {event_file}: cannot read a JSON event ({exc})") from None
+        results, sender, problems = results_from_event(event)
+        if sender is None:
+            problems.append("the event has no sender.login: results are accepted only from reporters")
+            results = []
+    elif pub_id and result:
+        results = [Result(pub_id, result, None, url, reason)]
+    else:
+        raise UsageError("give ID --result published|failed, or --from-event FILE")
+    who, run = actor(), run_id()
+    outcome = Outcome(problems=list(problems))
+    if results:
+        from scheduler.commands.ops import change_state
+
+        outcome = change_state(opts, push=push, subject=f"record {len(results)} result(s) ({sender or who})",
+                               compute=lambda world: record_results(world, results, actor=who, sender=sender, run=run))
+        outcome.problems[:0] = problems
+    _report(outcome)
+    raise SystemExit(1 if outcome.problems else 0)
