@@ -77,6 +77,8 @@ def _apply(data: CommentedMap, change: Change) -> None:
     if not isinstance(entry, dict):
         entry = CommentedMap()
         entry.fa.set_flow_style()
+    if change.fields is not None and "paused" in change.fields:
+        entry.pop("until", None)  # a new pause replaces the old one's end
     if change.lift is not None:
         entry.pop(change.lift, None)
         if change.lift == "paused":
