@@ -38,6 +38,10 @@ def publication_entry(
     stored = claim.get("payload") if claim is not None else None
     if isinstance(stored, Mapping):
         entry = dict(stored)
+        due = times.format_utc(pub.due)
+        if entry.get("due") != due:  # released with a new due: the window moves with it
+            entry["due"] = due
+            entry["expires_at"] = times.format_utc(pub.due + pub.max_lateness)
     else:
         channel = schedules.channels.get(pub.channel)
         entry = {
