@@ -394,3 +394,68 @@ def record(opts: Options, pub_id: str | None, result: str | None, url: str | Non
         outcome.problems[:0] = problems
     _report(outcome)
     raise SystemExit(1 if outcome.problems else 0)
+
+
+# --------------------------------------------------------------------------- views
+
+
+@main.command()
+@click.option("--from", "from_", metavar="T", help="Due at or after T (a bare date: 00:00 in --tz).")
+@click.option("--to", metavar="T", help="Due before T.")
+@selector_options
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "mermaid", "ics", "html", "json"]),
+              default="text", show_default=True)
+@click.option("--include-private", is_flag=True, help="Include video URLs and params (left out by default).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.pass_obj
+def timeline(opts: Options, /, from_: str | None, to: str | None, fmt: str, include_private: bool,
+             output: Path | None, **kwargs: Any) -> None:
+    """Calendar and timeline views of the publications."""
+    from scheduler.views.timeline import render
+
+    selector = _selector(kwargs)
+    world = load_world(opts)
+    zone = opts.zone(world)
+    selector.check_names(world.schedules, world.publications)
+    start, end = _time_bound(from_, "--from", zone), _time_bound(to, "--to", zone)
+    pubs = [
+        pub
+        for pub in selector.select(world.publications, world.schedules)
+        if (start is None or pub.due >= start) and (end is None or pub.due < end)
+    ]
+    repo_slug = os.environ.get("GITHUB_REPOSITORY") or None
+    text = render(world, pubs, fmt=fmt, zone=zone, include_private=include_private, repo_slug=repo_slug)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output} ({len(pubs)} publication(s), {fmt})", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Exit 1 on any problem (for the monitor workflow).")
+@click.option("--online", is_flag=True, help="Also ask the Actions API whether tick.yml is enabled and running.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(opts: Options, check: bool, online: bool, fmt: str) -> None:
+    """Counts by status, the next publications, open problems and the dead-cron alarm."""
+    from scheduler.health import health, workflow_troubles
+    from scheduler.views import status as status_views
+
+    world = load_world(opts)
+    report = health(world)
+    if online:
+        from scheduler.adapters.github import workflow_health
+
+        repo = os.environ.get("GITHUB_REPOSITORY")
+        if not repo:
+            raise UsageError("--online needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN")
+        answer = workflow_health(api_url=os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+                                 token=os.environ.get("GITHUB_TOKEN"), repo=repo, workflow="tick.yml")
+        report.troubles += workflow_troubles(answer.state, answer.last_run, answer.error, world.now)
+    if fmt == "json":
+        click.echo(status_views.as_json(world, report))
+    else:
+        click.echo(status_views.as_text(world, report, opts.zone(world)))
+    raise SystemExit(1 if check and report.troubles else 0)

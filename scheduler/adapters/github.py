@@ -387,3 +387,44 @@ def _check_settings(*, spacing: float, timeout: float, rate_limit_budget: float)
         raise DispatchConfigError("dispatch spacing and rate-limit budget must not be negative")
     if timeout <= 0:
         raise DispatchConfigError("the dispatch timeout must be positive")
+
+
+# --------------------------------------------------------------------------- Actions API
+
+
+@dataclass(frozen=True)
+class WorkflowHealth:
+    """What the Actions API says of one workflow: its state and its newest run's start."""
+
+    state: str | None
+    last_run: str | None  # created_at of the newest run, ISO 8601
+    error: str | None = None
+
+
+def workflow_health(*, api_url: str, token: str | None, repo: str, workflow: str, timeout: float = 30.0) -> WorkflowHealth:
+    """``GET /repos/{repo}/actions/workflows/{workflow}`` and its newest run (query)."""
+    if not token:
+        return WorkflowHealth(None, None, f"{THIS_REPO_TOKEN} is not set: cannot ask the Actions API about {workflow}")
+    requester = Requester(
+        auth=Token(token),
+        base_url=_checked_api_url(api_url),
+        timeout=timeout,  # type: ignore[arg-type]
+        user_agent=USER_AGENT,
+        per_page=1,
+        verify=True,
+        retry=None,
+        pool_size=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+    base = f"/repos/{repo}/actions/workflows/{workflow}"
+    try:
+        _, info = requester.requestJsonAndCheck("GET", base)
+        _, runs = requester.requestJsonAndCheck("GET", base + "/runs", parameters={"per_page": 1})
+    except Exception as exc:  # PyGithub raises many kinds; all mean "could not ask"
+        detail = _scrubbed(_one_line(str(getattr(exc, "status", "")) + " " + type(exc).__name__), [token])
+        return WorkflowHealth(None, None, f"the Actions API did not answer about {workflow} ({detail.strip()})")
+    state = info.get("state") if isinstance(info, dict) else None
+    items = runs.get("workflow_runs") if isinstance(runs, dict) else None
+    last = items[0].get("created_at") if isinstance(items, list) and items and isinstance(items[0], dict) else None
+    return WorkflowHealth(state if isinstance(state, str) else None, last if isinstance(last, str) else None)
