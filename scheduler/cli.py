@@ -459,3 +459,14 @@ def status(opts: Options, check: bool, online: bool, fmt: str) -> None:
     else:
         click.echo(status_views.as_text(world, report, opts.zone(world)))
     raise SystemExit(1 if check and report.troubles else 0)
+
+
+@main.command(name="plan")
+@click.option("--base", metavar="REF", help="Compare with REF (default: the merge-base with the default branch).")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def plan_(opts: Options, base: str | None, fmt: str) -> None:
+    """What the change does: publications added, removed, moved, renamed, no effect, conflicts."""
+    from scheduler.commands.plan import run_plan
+
+    click.echo(run_plan(opts, base=base, fmt=fmt))
