@@ -470,3 +470,22 @@ def plan_(opts: Options, base: str | None, fmt: str) -> None:
     from scheduler.commands.plan import run_plan
 
     click.echo(run_plan(opts, base=base, fmt=fmt))
+
+
+@main.command()
+@click.option("--from", "from_", metavar="T", help="Start of the simulated window (default: now).")
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--faults", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="Rate of injected dispatch faults and crashes between protocol steps.")
+@click.option("--lead", metavar="DURATION", help="Override every channel's lead (to compare choices).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def simulate(opts: Options, from_: str | None, days: int, seed: int, faults: float, lead: str | None, fmt: str) -> None:
+    """What-if: replay the real tick protocol over the schedule under GitHub's late cron."""
+    from scheduler.commands.simulate import run_simulate
+
+    start = _parse_instant(from_, "--from") if from_ else opts.now
+    text, code = run_simulate(opts, start=start, days=days, seed=seed, faults=faults, lead=lead, fmt=fmt)
+    click.echo(text)
+    raise SystemExit(code)
