@@ -71,14 +71,31 @@ def _parse_instant(value: str, option: str) -> datetime:
 
 @click.group(cls=SchedulerGroup)
 @click.version_option(__version__, prog_name="scheduler")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
-              help="The repository root (holds schedules/).")
-@click.option("--now", "now_text", metavar="TIME", help="Act as if it were TIME (ISO 8601 with an offset): rehearsals and tests.")
-@click.option("--state-ref", envvar="SCHEDULER_STATE_REF", default=DEFAULT_STATE_REF, show_default=True,
-              help="The state branch (env SCHEDULER_STATE_REF).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The repository root (holds schedules/).",
+)
+@click.option(
+    "--now",
+    "now_text",
+    metavar="TIME",
+    help="Act as if it were TIME (ISO 8601 with an offset): rehearsals and tests.",
+)
+@click.option(
+    "--state-ref",
+    envvar="SCHEDULER_STATE_REF",
+    default=DEFAULT_STATE_REF,
+    show_default=True,
+    help="The state branch (env SCHEDULER_STATE_REF).",
+)
 @click.option("--tz", metavar="ZONE", help="Display time zone (default: defaults.timezone).")
 @click.pass_context
-def main(ctx: click.Context, root: Path, now_text: str | None, state_ref: str, tz: str | None) -> None:
+def main(
+    ctx: click.Context, root: Path, now_text: str | None, state_ref: str, tz: str | None
+) -> None:
     """Publish videos across many channels from schedules kept in this repository."""
     if tz is not None:
         try:
@@ -86,14 +103,21 @@ def main(ctx: click.Context, root: Path, now_text: str | None, state_ref: str, t
         except ValueError as exc:
             raise UsageError(f"--tz: {exc}") from None
     now = _parse_instant(now_text, "--now") if now_text else datetime.now(UTC)
-    ctx.obj = Options(root=root.resolve(), now=now, now_given=now_text is not None, state_ref=state_ref, tz=tz)
+    ctx.obj = Options(
+        root=root.resolve(), now=now, now_given=now_text is not None, state_ref=state_ref, tz=tz
+    )
 
 
 def selector_options(func: F) -> F:
     """--id/--channel/--group/--platform/--wave, each repeatable."""
     for name in ("wave", "platform", "group", "channel", "id"):
-        func = click.option(f"--{name}", f"{name}_", multiple=True, metavar=name.upper(),
-                            help=f"Select by {name} (repeat for several).")(func)
+        func = click.option(
+            f"--{name}",
+            f"{name}_",
+            multiple=True,
+            metavar=name.upper(),
+            help=f"Select by {name} (repeat for several).",
+        )(func)
     return func
 
 
@@ -150,7 +174,13 @@ def _time_bound(value: str | None, option: str, zone: ZoneInfo) -> datetime | No
 @click.option("--base", metavar="REF", help="Judge only what the change since REF introduces.")
 @click.option("--fix", is_flag=True, help="Apply unambiguous suggested shifts to wave files.")
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
-@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.pass_obj
 def validate(opts: Options, base: str | None, fix: bool, strict: bool, fmt: str) -> None:
     """Check the schedule files: schema, references, conflicts, timing, GitHub's limits."""
@@ -179,13 +209,27 @@ def validate(opts: Options, base: str | None, fix: bool, strict: bool, fmt: str)
 @main.command(name="list")
 @selector_options
 @click.option("--video", multiple=True, metavar="ID", help="Only these videos.")
-@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only these statuses.")
-@click.option("--from", "from_", metavar="T", help="Due at or after T (a bare date: 00:00 in --tz).")
+@click.option(
+    "--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Only these statuses."
+)
+@click.option(
+    "--from", "from_", metavar="T", help="Due at or after T (a bare date: 00:00 in --tz)."
+)
 @click.option("--to", metavar="T", help="Due before T.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True
+)
 @click.pass_obj
-def list_(opts: Options, /, video: tuple[str, ...], statuses: tuple[str, ...], from_: str | None, to: str | None,
-          fmt: str, **kwargs: Any) -> None:
+def list_(
+    opts: Options,
+    /,
+    video: tuple[str, ...],
+    statuses: tuple[str, ...],
+    from_: str | None,
+    to: str | None,
+    fmt: str,
+    **kwargs: Any,
+) -> None:
     """Query publications."""
     selector = _selector(kwargs)
     world = load_world(opts)
@@ -227,11 +271,20 @@ def show(opts: Options, pub_id: str) -> None:
 
 
 @main.command()
-@click.option("--push", is_flag=True, help="Fetch the state branch, act on origin's state and push.")
+@click.option(
+    "--push", is_flag=True, help="Fetch the state branch, act on origin's state and push."
+)
 @click.option("--dry-run", is_flag=True, help="Write and send nothing; say what a tick would do.")
-@click.option("--backend", type=click.Choice(["github", "outbox"]), default="github", show_default=True,
-              help="outbox: every channel goes to the outbox on the state branch.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["github", "outbox"]),
+    default="github",
+    show_default=True,
+    help="outbox: every channel goes to the outbox on the state branch.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def tick(opts: Options, push: bool, dry_run: bool, backend: str, fmt: str) -> None:
     """Claim due publications, dispatch them and record the results (the cron's job)."""
@@ -264,8 +317,13 @@ def _report(outcome: Outcome, selector: Selector | None = None) -> None:
         click.echo(f"Error: {problem}", err=True)
 
 
-def _run_operation(opts: Options, push: bool, subject: str, compute: Callable[[World], Outcome],
-                   selector: Selector | None = None) -> None:
+def _run_operation(
+    opts: Options,
+    push: bool,
+    subject: str,
+    compute: Callable[[World], Outcome],
+    selector: Selector | None = None,
+) -> None:
     from scheduler.commands.ops import change_state
 
     outcome = change_state(opts, push=push, subject=subject, compute=compute)
@@ -273,7 +331,9 @@ def _run_operation(opts: Options, push: bool, subject: str, compute: Callable[[W
     raise SystemExit(1 if outcome.problems else 0)
 
 
-push_option = click.option("--push", is_flag=True, help="Fetch the state branch, change origin's state and push.")
+push_option = click.option(
+    "--push", is_flag=True, help="Fetch the state branch, change origin's state and push."
+)
 
 
 @main.command()
@@ -283,7 +343,9 @@ push_option = click.option("--push", is_flag=True, help="Fetch the state branch,
 @click.option("--reason", required=True, help="Why (recorded).")
 @push_option
 @click.pass_obj
-def pause(opts: Options, /, everything: bool, until: str | None, reason: str, push: bool, **kwargs: Any) -> None:
+def pause(
+    opts: Options, /, everything: bool, until: str | None, reason: str, push: bool, **kwargs: Any
+) -> None:
     """Hold publications (control.yaml on the state branch); nothing is deleted."""
     from scheduler.commands.state import actor
     from scheduler.operations import hold
@@ -291,9 +353,21 @@ def pause(opts: Options, /, everything: bool, until: str | None, reason: str, pu
     selector = _selector(kwargs)
     end = _parse_instant(until, "--until") if until else None
     who = actor()
-    _run_operation(opts, push, f"pause {selector.describe()}: {reason} ({who})",
-                   lambda world: hold(world, selector, flag="paused", everything=everything, reason=reason,
-                                      actor=who, until=end), selector)
+    _run_operation(
+        opts,
+        push,
+        f"pause {selector.describe()}: {reason} ({who})",
+        lambda world: hold(
+            world,
+            selector,
+            flag="paused",
+            everything=everything,
+            reason=reason,
+            actor=who,
+            until=end,
+        ),
+        selector,
+    )
 
 
 @main.command()
@@ -307,8 +381,13 @@ def resume(opts: Options, /, everything: bool, push: bool, **kwargs: Any) -> Non
     from scheduler.operations import lift
 
     selector = _selector(kwargs)
-    _run_operation(opts, push, f"resume {selector.describe() if not everything else 'everything'} ({actor()})",
-                   lambda world: lift(world, selector, everything=everything), selector)
+    _run_operation(
+        opts,
+        push,
+        f"resume {selector.describe() if not everything else 'everything'} ({actor()})",
+        lambda world: lift(world, selector, everything=everything),
+        selector,
+    )
 
 
 @main.command()
@@ -323,9 +402,15 @@ def cancel(opts: Options, /, reason: str, push: bool, **kwargs: Any) -> None:
 
     selector = _selector(kwargs)
     who = actor()
-    _run_operation(opts, push, f"cancel {selector.describe()}: {reason} ({who})",
-                   lambda world: hold(world, selector, flag="cancelled", everything=False, reason=reason,
-                                      actor=who), selector)
+    _run_operation(
+        opts,
+        push,
+        f"cancel {selector.describe()}: {reason} ({who})",
+        lambda world: hold(
+            world, selector, flag="cancelled", everything=False, reason=reason, actor=who
+        ),
+        selector,
+    )
 
 
 @main.command()
@@ -334,20 +419,26 @@ def cancel(opts: Options, /, reason: str, push: bool, **kwargs: Any) -> None:
 @click.option("--at", metavar="T", help="The new due (default: now).")
 @push_option
 @click.pass_obj
-def retry(opts: Options, /, ids: tuple[str, ...], at: str | None, push: bool, **kwargs: Any) -> None:
+def retry(
+    opts: Options, /, ids: tuple[str, ...], at: str | None, push: bool, **kwargs: Any
+) -> None:
     """Release unknown/failed/publish_failed/missed publications for another attempt."""
     from scheduler.commands.state import actor, run_id
     from scheduler.operations import retry as release
 
     selector = _selector(kwargs, ids)
     if selector.is_empty():
-        raise UsageError("name what to retry: IDs or selectors (after checking the receiver did not publish it)")
+        raise UsageError(
+            "name what to retry: IDs or selectors (after checking the receiver did not publish it)"
+        )
     when = _parse_instant(at, "--at") if at else None
     who, run = actor(), run_id()
 
     def compute(world: World) -> Outcome:
         selector.check_names(world.schedules, world.publications)
-        return release(world, selector.select(world.publications, world.schedules), at=when, actor=who, run=run)
+        return release(
+            world, selector.select(world.publications, world.schedules), at=when, actor=who, run=run
+        )
 
     _run_operation(opts, push, f"retry {selector.describe()} ({who})", compute, selector)
 
@@ -357,15 +448,27 @@ def retry(opts: Options, /, ids: tuple[str, ...], at: str | None, push: bool, **
 @click.option("--result", type=click.Choice(["published", "failed"]), help="The receiver's result.")
 @click.option("--url", help="Where it was published (https:).")
 @click.option("--reason", help="Why it failed (under 500 characters).")
-@click.option("--from-event", "event_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A publication-result repository_dispatch event file ($GITHUB_EVENT_PATH).")
+@click.option(
+    "--from-event",
+    "event_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A publication-result repository_dispatch event file ($GITHUB_EVENT_PATH).",
+)
 @push_option
 @click.pass_obj
-def record(opts: Options, pub_id: str | None, result: str | None, url: str | None, reason: str | None,
-           event_file: Path | None, push: bool) -> None:
+def record(
+    opts: Options,
+    pub_id: str | None,
+    result: str | None,
+    url: str | None,
+    reason: str | None,
+    event_file: Path | None,
+    push: bool,
+) -> None:
     """Record receivers' confirmations (failed is recorded as publish_failed)."""
     from scheduler.commands.state import actor, run_id
-    from scheduler.operations import Result, record as record_results, results_from_event
+    from scheduler.operations import Result, results_from_event
+    from scheduler.operations import record as record_results
 
     sender: str | None = None
     problems: list[str] = []
@@ -375,10 +478,14 @@ def record(opts: Options, pub_id: str | None, result: str | None, url: str | Non
         try:
             event = json.loads(event_file.read_bytes())
         except (OSError, ValueError) as exc:
-            raise UsageError(f"--from-event {event_file}: cannot read a JSON event ({exc})") from None
+            raise UsageError(
+                f"--from-event {event_file}: cannot read a JSON event ({exc})"
+            ) from None
         results, sender, problems = results_from_event(event)
         if sender is None:
-            problems.append("the event has no sender.login: results are accepted only from reporters")
+            problems.append(
+                "the event has no sender.login: results are accepted only from reporters"
+            )
             results = []
     elif pub_id and result:
         results = [Result(pub_id, result, None, url, reason)]
@@ -389,8 +496,12 @@ def record(opts: Options, pub_id: str | None, result: str | None, url: str | Non
     if results:
         from scheduler.commands.ops import change_state
 
-        outcome = change_state(opts, push=push, subject=f"record {len(results)} result(s) ({sender or who})",
-                               compute=lambda world: record_results(world, results, actor=who, sender=sender, run=run))
+        outcome = change_state(
+            opts,
+            push=push,
+            subject=f"record {len(results)} result(s) ({sender or who})",
+            compute=lambda world: record_results(world, results, actor=who, sender=sender, run=run),
+        )
         outcome.problems[:0] = problems
     _report(outcome)
     raise SystemExit(1 if outcome.problems else 0)
@@ -400,16 +511,35 @@ def record(opts: Options, pub_id: str | None, result: str | None, url: str | Non
 
 
 @main.command()
-@click.option("--from", "from_", metavar="T", help="Due at or after T (a bare date: 00:00 in --tz).")
+@click.option(
+    "--from", "from_", metavar="T", help="Due at or after T (a bare date: 00:00 in --tz)."
+)
 @click.option("--to", metavar="T", help="Due before T.")
 @selector_options
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "mermaid", "ics", "html", "json"]),
-              default="text", show_default=True)
-@click.option("--include-private", is_flag=True, help="Include video URLs and params (left out by default).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "mermaid", "ics", "html", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--include-private", is_flag=True, help="Include video URLs and params (left out by default)."
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
+)
 @click.pass_obj
-def timeline(opts: Options, /, from_: str | None, to: str | None, fmt: str, include_private: bool,
-             output: Path | None, **kwargs: Any) -> None:
+def timeline(
+    opts: Options,
+    /,
+    from_: str | None,
+    to: str | None,
+    fmt: str,
+    include_private: bool,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Calendar and timeline views of the publications."""
     from scheduler.views.timeline import render
 
@@ -424,7 +554,9 @@ def timeline(opts: Options, /, from_: str | None, to: str | None, fmt: str, incl
         if (start is None or pub.due >= start) and (end is None or pub.due < end)
     ]
     repo_slug = os.environ.get("GITHUB_REPOSITORY") or None
-    text = render(world, pubs, fmt=fmt, zone=zone, include_private=include_private, repo_slug=repo_slug)
+    text = render(
+        world, pubs, fmt=fmt, zone=zone, include_private=include_private, repo_slug=repo_slug
+    )
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -435,8 +567,14 @@ def timeline(opts: Options, /, from_: str | None, to: str | None, fmt: str, incl
 
 @main.command()
 @click.option("--check", is_flag=True, help="Exit 1 on any problem (for the monitor workflow).")
-@click.option("--online", is_flag=True, help="Also ask the Actions API whether tick.yml is enabled and running.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also ask the Actions API whether tick.yml is enabled and running.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
 def status(opts: Options, check: bool, online: bool, fmt: str) -> None:
     """Counts by status, the next publications, open problems and the dead-cron alarm."""
@@ -451,8 +589,12 @@ def status(opts: Options, check: bool, online: bool, fmt: str) -> None:
         repo = os.environ.get("GITHUB_REPOSITORY")
         if not repo:
             raise UsageError("--online needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN")
-        answer = workflow_health(api_url=os.environ.get("GITHUB_API_URL") or "https://api.github.com",
-                                 token=os.environ.get("GITHUB_TOKEN"), repo=repo, workflow="tick.yml")
+        answer = workflow_health(
+            api_url=os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+            token=os.environ.get("GITHUB_TOKEN"),
+            repo=repo,
+            workflow="tick.yml",
+        )
         report.troubles += workflow_troubles(answer.state, answer.last_run, answer.error, world.now)
     if fmt == "json":
         click.echo(status_views.as_json(world, report))
@@ -462,8 +604,18 @@ def status(opts: Options, check: bool, online: bool, fmt: str) -> None:
 
 
 @main.command(name="plan")
-@click.option("--base", metavar="REF", help="Compare with REF (default: the merge-base with the default branch).")
-@click.option("--format", "fmt", type=click.Choice(["markdown", "text", "json"]), default="text", show_default=True)
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Compare with REF (default: the merge-base with the default branch).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "text", "json"]),
+    default="text",
+    show_default=True,
+)
 @click.pass_obj
 def plan_(opts: Options, base: str | None, fmt: str) -> None:
     """What the change does: publications added, removed, moved, renamed, no effect, conflicts."""
@@ -476,16 +628,35 @@ def plan_(opts: Options, base: str | None, fmt: str) -> None:
 @click.option("--from", "from_", metavar="T", help="Start of the simulated window (default: now).")
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--faults", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
-              help="Rate of injected dispatch faults and crashes between protocol steps.")
-@click.option("--lead", metavar="DURATION", help="Override every channel's lead (to compare choices).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--faults",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Rate of injected dispatch faults and crashes between protocol steps.",
+)
+@click.option(
+    "--lead", metavar="DURATION", help="Override every channel's lead (to compare choices)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_obj
-def simulate(opts: Options, from_: str | None, days: int, seed: int, faults: float, lead: str | None, fmt: str) -> None:
+def simulate(
+    opts: Options,
+    from_: str | None,
+    days: int,
+    seed: int,
+    faults: float,
+    lead: str | None,
+    fmt: str,
+) -> None:
     """What-if: replay the real tick protocol over the schedule under GitHub's late cron."""
     from scheduler.commands.simulate import run_simulate
 
     start = _parse_instant(from_, "--from") if from_ else opts.now
-    text, code = run_simulate(opts, start=start, days=days, seed=seed, faults=faults, lead=lead, fmt=fmt)
+    text, code = run_simulate(
+        opts, start=start, days=days, seed=seed, faults=faults, lead=lead, fmt=fmt
+    )
     click.echo(text)
     raise SystemExit(code)

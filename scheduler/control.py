@@ -77,7 +77,9 @@ def parse_control(data: bytes | None) -> Control:
         if not isinstance(entries, dict):
             raise InputError(f"state branch: control.yaml: '{name}' must be a mapping")
         sections[name] = {key: _hold(value, f"{name}.{key}") for key, value in entries.items()}
-    return Control(_hold(raw, "control"), sections["channels"], sections["waves"], sections["publications"])
+    return Control(
+        _hold(raw, "control"), sections["channels"], sections["waves"], sections["publications"]
+    )
 
 
 def _hold(raw: Any, where: str) -> Hold:

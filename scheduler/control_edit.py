@@ -45,13 +45,17 @@ def apply_changes(text: str, changes: Iterable[Change]) -> str:
     try:
         data = yaml.load(text) if text.strip() else None
     except Exception as exc:  # ruamel raises many types; all mean "unreadable"
-        raise InputError(f"state branch: control.yaml cannot be read ({exc}): restore it from git history") from None
+        raise InputError(
+            f"state branch: control.yaml cannot be read ({exc}): restore it from git history"
+        ) from None
     if data is None:
         data = CommentedMap()
         data.yaml_set_start_comment(HEADER.replace("# ", "").rstrip("\n"))
         data["paused"] = False
     if not isinstance(data, CommentedMap):
-        raise InputError("state branch: control.yaml must be a mapping: restore it from git history")
+        raise InputError(
+            "state branch: control.yaml must be a mapping: restore it from git history"
+        )
     for change in changes:
         _apply(data, change)
     out = io.StringIO()

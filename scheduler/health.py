@@ -21,7 +21,9 @@ NEXT_SHOWN = 10
 class Trouble:
     """One open problem: its kind, the publication or queue it is about, and what to do."""
 
-    kind: str  # failed, unknown, unconfirmed, missed, held, stalled-queue, dead-cron, workflow, files
+    kind: (
+        str  # failed, unknown, unconfirmed, missed, held, stalled-queue, dead-cron, workflow, files
+    )
     subject: str
     message: str
 
@@ -40,7 +42,9 @@ def health(world: World) -> Health:
     now = world.now
     statuses = {pub.id: world.status(pub) for pub in world.publications}
     counts = Counter(statuses.values())
-    upcoming = [pub for pub in world.publications if statuses[pub.id] in ("pending", "scheduled", "paused")]
+    upcoming = [
+        pub for pub in world.publications if statuses[pub.id] in ("pending", "scheduled", "paused")
+    ]
     report = Health({name: counts.get(name, 0) for name in STATUSES}, upcoming[:NEXT_SHOWN])
     for pub in world.publications:
         status = statuses[pub.id]
@@ -50,16 +54,36 @@ def health(world: World) -> Health:
             report.troubles.append(Trouble("dead-cron", pub.id, message))
         elif status in PROBLEM_STATUSES:
             report.troubles.append(Trouble(status, pub.id, _advice(pub, status)))
-        elif pub.record is not None and pub.record.held and status in ("scheduled", "pending", "paused"):
+        elif (
+            pub.record is not None
+            and pub.record.held
+            and status in ("scheduled", "pending", "paused")
+        ):
             causes = ", ".join(sorted(pub.record.held))
-            report.troubles.append(Trouble("held", pub.id, f"held ({causes}) since {times.format_utc(pub.record.events[-1].at)}"))
+            report.troubles.append(
+                Trouble(
+                    "held",
+                    pub.id,
+                    f"held ({causes}) since {times.format_utc(pub.record.events[-1].at)}",
+                )
+            )
         elif status == "scheduled" and pub.record is None and now > pub.due - pub.lead + DEAD_CRON:
             late = now - (pub.due - pub.lead)
-            report.troubles.append(Trouble("dead-cron", pub.id, f"still unclaimed {_minutes(late)} after it became due: is tick.yml running?"))
+            report.troubles.append(
+                Trouble(
+                    "dead-cron",
+                    pub.id,
+                    f"still unclaimed {_minutes(late)} after it became due: is tick.yml running?",
+                )
+            )
     report.troubles += stalled_queues(world)
     errors = [p for p in world.problems() if p.severity == "error"]
     if errors:
-        report.troubles.append(Trouble("files", "schedules/", f"{len(errors)} validation error(s): run scheduler validate"))
+        report.troubles.append(
+            Trouble(
+                "files", "schedules/", f"{len(errors)} validation error(s): run scheduler validate"
+            )
+        )
     return report
 
 
@@ -72,9 +96,19 @@ def stalled_queues(world: World) -> list[Trouble]:
         waiting = [pub for pub in items if pub.estimated and not pub.cancelled]
         if not waiting:
             continue
-        sent = [ev.at for pub in items if pub.record for ev in pub.record.events if ev.event in ("claimed", "dispatched")]
+        sent = [
+            ev.at
+            for pub in items
+            if pub.record
+            for ev in pub.record.events
+            if ev.event in ("claimed", "dispatched")
+        ]
         channel = world.schedules.channels.get(doc.channel)
-        start = times.slot_instant(doc.queue.start, datetime.min.time(), channel.zone) if channel else now
+        start = (
+            times.slot_instant(doc.queue.start, datetime.min.time(), channel.zone)
+            if channel
+            else now
+        )
         last = max(sent, default=start)
         if now - last > STALLED_QUEUE and now - start > STALLED_QUEUE:
             message = f"{len(waiting)} item(s) waiting and nothing dispatched since {times.format_utc(last)}"
@@ -82,19 +116,33 @@ def stalled_queues(world: World) -> list[Trouble]:
     return troubles
 
 
-def workflow_troubles(state: str | None, last_run: str | None, error: str | None, now: datetime) -> list[Trouble]:
+def workflow_troubles(
+    state: str | None, last_run: str | None, error: str | None, now: datetime
+) -> list[Trouble]:
     """What the Actions API answer about tick.yml means."""
     if error is not None:
         return [Trouble("workflow", "tick.yml", error)]
     troubles = []
     if state != "active":
-        troubles.append(Trouble("workflow", "tick.yml", f"tick.yml is {state or 'missing'}: enable it in the Actions tab"))
+        troubles.append(
+            Trouble(
+                "workflow",
+                "tick.yml",
+                f"tick.yml is {state or 'missing'}: enable it in the Actions tab",
+            )
+        )
     if last_run is None:
         troubles.append(Trouble("workflow", "tick.yml", "tick.yml has never run"))
     else:
         started = times.to_utc(times.parse_datetime(last_run.replace("Z", "+00:00")))
         if now - started > TICK_SILENCE:
-            troubles.append(Trouble("workflow", "tick.yml", f"tick.yml last ran at {last_run}, {_minutes(now - started)} ago"))
+            troubles.append(
+                Trouble(
+                    "workflow",
+                    "tick.yml",
+                    f"tick.yml last ran at {last_run}, {_minutes(now - started)} ago",
+                )
+            )
     return troubles
 
 

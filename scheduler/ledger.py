@@ -17,7 +17,17 @@ from scheduler import times
 from scheduler.problems import Problem, error
 
 EVENTS = frozenset(
-    {"claimed", "dispatched", "failed", "unknown", "missed", "held", "released", "published", "publish_failed"}
+    {
+        "claimed",
+        "dispatched",
+        "failed",
+        "unknown",
+        "missed",
+        "held",
+        "released",
+        "published",
+        "publish_failed",
+    }
 )
 # Latest outcomes after which nothing can have gone out: the publication may be armed again.
 DELIVERED_NOTHING = frozenset({"missed", "failed", "publish_failed"})
@@ -108,7 +118,9 @@ def parse_ledger(files: Mapping[str, bytes]) -> tuple[list[LedgerEvent], list[Pr
     """Every event of ``ledger/*.jsonl`` in (file, line) order, and lines that are unusable."""
     events: list[LedgerEvent] = []
     problems: list[Problem] = []
-    for path in sorted(name for name in files if name.startswith("ledger/") and name.endswith(".jsonl")):
+    for path in sorted(
+        name for name in files if name.startswith("ledger/") and name.endswith(".jsonl")
+    ):
         for number, raw in enumerate(files[path].splitlines(), start=1):
             if not raw.strip():
                 continue
@@ -193,7 +205,10 @@ def new_event(pub_id: str, name: str, at: datetime, **fields: Any) -> dict[str, 
 
 def encode_lines(lines: Iterable[Mapping[str, Any]]) -> bytes:
     """JSON lines, compact and key-ordered as built, each ending in a newline."""
-    return b"".join(json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode() + b"\n" for line in lines)
+    return b"".join(
+        json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        for line in lines
+    )
 
 
 def ledger_file_for(record: Record | None, due: datetime) -> str:
@@ -204,7 +219,9 @@ def ledger_file_for(record: Record | None, due: datetime) -> str:
 def trailers(files: Mapping[str, bytes]) -> list[str]:
     """``Scheduler-Ledger: <file> <lines> <sha256>`` for every ledger file (sorted)."""
     result = []
-    for path in sorted(name for name in files if name.startswith("ledger/") and name.endswith(".jsonl")):
+    for path in sorted(
+        name for name in files if name.startswith("ledger/") and name.endswith(".jsonl")
+    ):
         content = files[path]
         lines = content.count(b"\n")
         result.append(f"{TRAILER}: {path} {lines} {hashlib.sha256(content).hexdigest()}")

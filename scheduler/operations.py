@@ -43,8 +43,16 @@ def _stamp(reason: str, actor: str, now: datetime, until: datetime | None = None
     return fields
 
 
-def hold(world: World, selector: Selector, *, flag: str, everything: bool, reason: str, actor: str,
-         until: datetime | None = None) -> Outcome:
+def hold(
+    world: World,
+    selector: Selector,
+    *,
+    flag: str,
+    everything: bool,
+    reason: str,
+    actor: str,
+    until: datetime | None = None,
+) -> Outcome:
     """``pause`` (flag ``paused``) or ``cancel`` (flag ``cancelled``) entries for the selection."""
     if not reason.strip():
         raise UsageError("--reason is required: say why, it is recorded with the change")
@@ -92,7 +100,9 @@ def _targets(world: World, selector: Selector) -> list[tuple[str, list[str]]]:
     """Where entries go: channels for a lone channel/group/platform selector, waves for a lone
     --wave, else one entry per matched publication."""
     if selector.is_empty():
-        raise UsageError("select what to act on: --id, --channel, --group, --platform or --wave (or --all)")
+        raise UsageError(
+            "select what to act on: --id, --channel, --group, --platform or --wave (or --all)"
+        )
     selector.check_names(world.schedules, world.publications)
     kinds = set(selector.kinds())
     if kinds <= {"channel", "group", "platform"} and len(kinds) == 1:
@@ -100,29 +110,49 @@ def _targets(world: World, selector: Selector) -> list[tuple[str, list[str]]]:
         return [("channels", sorted(channels))]
     if kinds == {"wave"}:
         return [("waves", list(selector.waves))]
-    return [("publications", [pub.id for pub in selector.select(world.publications, world.schedules)])]
+    return [
+        ("publications", [pub.id for pub in selector.select(world.publications, world.schedules)])
+    ]
 
 
 def _already_out(world: World, selector: Selector) -> list[str]:
     lines = []
     for pub in selector.select(world.publications, world.schedules):
         if pub.claimed:
-            lines.append(f"note: {pub.id} was already claimed ({world.status(pub)}): cancelling no longer stops it")
+            lines.append(
+                f"note: {pub.id} was already claimed ({world.status(pub)}): cancelling no longer stops it"
+            )
     return lines
 
 
-def retry(world: World, pubs: Sequence[Publication], *, at: datetime | None, actor: str, run: str) -> Outcome:
+def retry(
+    world: World, pubs: Sequence[Publication], *, at: datetime | None, actor: str, run: str
+) -> Outcome:
     """``released`` events for unknown/failed/publish_failed/missed publications."""
     outcome = Outcome()
     due = at or world.now
     for pub in pubs:
         status = world.status(pub)
         if status not in RETRYABLE or pub.record is None:
-            outcome.problems.append(f"{pub.id} is {status}: only unknown, failed or missed publications can be retried")
+            outcome.problems.append(
+                f"{pub.id} is {status}: only unknown, failed or missed publications can be retried"
+            )
             continue
-        outcome.events.append(ledger.new_event(pub.id, "released", world.now, due=due, channel=pub.channel,
-                                               video=pub.video, actor=actor, run=run))
-        outcome.lines.append(f"released {pub.id} for another attempt at {times.format_utc(due)} ({status} before)")
+        outcome.events.append(
+            ledger.new_event(
+                pub.id,
+                "released",
+                world.now,
+                due=due,
+                channel=pub.channel,
+                video=pub.video,
+                actor=actor,
+                run=run,
+            )
+        )
+        outcome.lines.append(
+            f"released {pub.id} for another attempt at {times.format_utc(due)} ({status} before)"
+        )
     return outcome
 
 
@@ -140,7 +170,9 @@ class Result:
     reason: str | None = None
 
 
-def record(world: World, results: Sequence[Result], *, actor: str, sender: str | None, run: str) -> Outcome:
+def record(
+    world: World, results: Sequence[Result], *, actor: str, sender: str | None, run: str
+) -> Outcome:
     """``published``/``publish_failed`` events for receiver results; repeats are no-ops.
 
     With ``sender`` (from a ``publication-result`` event), a result is accepted only from a
@@ -159,9 +191,21 @@ def record(world: World, results: Sequence[Result], *, actor: str, sender: str |
         if any(ev.event == name and ev.get("attempt") == attempt for ev in rec.events):
             outcome.lines.append(f"already recorded: {result.id} {name} (attempt {attempt})")
             continue
-        outcome.events.append(ledger.new_event(result.id, name, world.now, due=rec.due, channel=rec.channel,
-                                               video=rec.video, attempt=attempt, url=result.url,
-                                               reason=result.reason, actor=sender or actor, run=run))
+        outcome.events.append(
+            ledger.new_event(
+                result.id,
+                name,
+                world.now,
+                due=rec.due,
+                channel=rec.channel,
+                video=rec.video,
+                attempt=attempt,
+                url=result.url,
+                reason=result.reason,
+                actor=sender or actor,
+                run=run,
+            )
+        )
         outcome.lines.append(f"recorded {result.id}: {name} (attempt {attempt})")
     return outcome
 
@@ -174,7 +218,9 @@ def _latest_dispatched(rec: ledger.Record) -> int | None:
     return None
 
 
-def _check_result(result: Result, records: Mapping[str, ledger.Record], world: World, sender: str | None) -> str | None:
+def _check_result(
+    result: Result, records: Mapping[str, ledger.Record], world: World, sender: str | None
+) -> str | None:
     if result.result not in ("published", "failed"):
         return f"{result.id}: result must be published or failed, not {result.result!r}"
     rec = records.get(result.id)
@@ -206,15 +252,30 @@ def results_from_event(event: Any) -> tuple[list[Result], str | None, list[str]]
     payload = event.get("client_payload")
     raw = payload.get("results") if isinstance(payload, dict) else None
     if not isinstance(raw, list):
-        return [], sender, ['client_payload must be {"results": [{"id", "attempt", "result", "url"?, "reason"?}]}']
+        return (
+            [],
+            sender,
+            [
+                'client_payload must be {"results": [{"id", "attempt", "result", "url"?, "reason"?}]}'
+            ],
+        )
     results = []
     for index, item in enumerate(raw):
-        if not (isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("result"), str)
-                and isinstance(item.get("attempt"), int) and not isinstance(item.get("attempt"), bool)):
-            problems.append(f"results[{index}]: needs id (string), attempt (integer) and result (string)")
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("id"), str)
+            and isinstance(item.get("result"), str)
+            and isinstance(item.get("attempt"), int)
+            and not isinstance(item.get("attempt"), bool)
+        ):
+            problems.append(
+                f"results[{index}]: needs id (string), attempt (integer) and result (string)"
+            )
             continue
         url, reason = item.get("url"), item.get("reason")
-        if (url is not None and not isinstance(url, str)) or (reason is not None and not isinstance(reason, str)):
+        if (url is not None and not isinstance(url, str)) or (
+            reason is not None and not isinstance(reason, str)
+        ):
             problems.append(f"results[{index}]: url and reason must be strings")
             continue
         results.append(Result(item["id"], item["result"], item["attempt"], url, reason))

@@ -46,8 +46,18 @@ def diff(head: World, base: World) -> PlanDiff:
     removed = [old[i] for i in old if i not in new]
     renamed = _renames(removed, added)
     for before, after in renamed:
-        rows.append(Row("renamed", after.id, after.channel, after.video, before.due, after.due,
-                        f"was {before.id}" + ("; its ledger history stays with the old id" if before.record else "")))
+        rows.append(
+            Row(
+                "renamed",
+                after.id,
+                after.channel,
+                after.video,
+                before.due,
+                after.due,
+                f"was {before.id}"
+                + ("; its ledger history stays with the old id" if before.record else ""),
+            )
+        )
     paired = {pub.id for pair in renamed for pub in pair}
     rows += [_row("added", pub, None, pub.due) for pub in added if pub.id not in paired]
     rows += [_row("removed", pub, pub.due, None) for pub in removed if pub.id not in paired]
@@ -67,7 +77,9 @@ def _order(row: Row) -> tuple[int, str, str]:
     return (KINDS.index(row.kind), when.isoformat() if when else "", row.id)
 
 
-def _row(kind: str, pub: Publication, old_due: datetime | None, new_due: datetime | None, note: str = "") -> Row:
+def _row(
+    kind: str, pub: Publication, old_due: datetime | None, new_due: datetime | None, note: str = ""
+) -> Row:
     return Row(kind, pub.id, pub.channel, pub.video, old_due, new_due, note, pub.estimated)
 
 
@@ -77,9 +89,18 @@ def _intent(pub: Publication) -> tuple[datetime, str]:
 
 def _compare(before: Publication, after: Publication) -> Row | None:
     if after.claimed:
-        if _intent(before) != _intent(after) or before.params != after.params or before.cancelled != after.cancelled:
-            return _row("no effect", after, before.intent_due or before.due, after.intent_due or after.due,
-                        "already claimed: the ledger keeps its due, video and payload")
+        if (
+            _intent(before) != _intent(after)
+            or before.params != after.params
+            or before.cancelled != after.cancelled
+        ):
+            return _row(
+                "no effect",
+                after,
+                before.intent_due or before.due,
+                after.intent_due or after.due,
+                "already claimed: the ledger keeps its due, video and payload",
+            )
         return None
     if before.cancelled != after.cancelled:
         return _row("cancelled" if after.cancelled else "restored", after, before.due, after.due)
@@ -92,7 +113,9 @@ def _compare(before: Publication, after: Publication) -> Row | None:
     return None
 
 
-def _renames(removed: list[Publication], added: list[Publication]) -> list[tuple[Publication, Publication]]:
+def _renames(
+    removed: list[Publication], added: list[Publication]
+) -> list[tuple[Publication, Publication]]:
     """Pairs (old, new) with the same channel and video: a wave renamed, or moved to a new id."""
     by_key = {(pub.channel, pub.video): pub for pub in added}
     pairs = []

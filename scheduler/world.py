@@ -45,7 +45,11 @@ class World:
 
 
 def build_world(
-    files: Mapping[str, bytes], state: StateSnapshot, *, now: datetime, extra_problems: tuple[Problem, ...] = ()
+    files: Mapping[str, bytes],
+    state: StateSnapshot,
+    *,
+    now: datetime,
+    extra_problems: tuple[Problem, ...] = (),
 ) -> World:
     """Load the schedule files and the state, and plan at ``now`` (query)."""
     schedules, load_problems = load_schedules(files)

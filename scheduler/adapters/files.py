@@ -31,7 +31,9 @@ def read_schedules(root: Path) -> tuple[dict[str, bytes], list[Problem]]:
             path = Path(directory) / name
             rel = path.relative_to(root).as_posix()
             if path.is_symlink():
-                message = "symbolic links are not allowed under schedules/: replace it by the file itself"
+                message = (
+                    "symbolic links are not allowed under schedules/: replace it by the file itself"
+                )
                 problems.append(error(rel, (0, 0), "symlink", message))
             elif name in filenames:
                 files[rel] = path.read_bytes()

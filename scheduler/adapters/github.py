@@ -401,10 +401,14 @@ class WorkflowHealth:
     error: str | None = None
 
 
-def workflow_health(*, api_url: str, token: str | None, repo: str, workflow: str, timeout: float = 30.0) -> WorkflowHealth:
+def workflow_health(
+    *, api_url: str, token: str | None, repo: str, workflow: str, timeout: float = 30.0
+) -> WorkflowHealth:
     """``GET /repos/{repo}/actions/workflows/{workflow}`` and its newest run (query)."""
     if not token:
-        return WorkflowHealth(None, None, f"{THIS_REPO_TOKEN} is not set: cannot ask the Actions API about {workflow}")
+        return WorkflowHealth(
+            None, None, f"{THIS_REPO_TOKEN} is not set: cannot ask the Actions API about {workflow}"
+        )
     requester = Requester(
         auth=Token(token),
         base_url=_checked_api_url(api_url),
@@ -422,9 +426,19 @@ def workflow_health(*, api_url: str, token: str | None, repo: str, workflow: str
         _, info = requester.requestJsonAndCheck("GET", base)
         _, runs = requester.requestJsonAndCheck("GET", base + "/runs", parameters={"per_page": 1})
     except Exception as exc:  # PyGithub raises many kinds; all mean "could not ask"
-        detail = _scrubbed(_one_line(str(getattr(exc, "status", "")) + " " + type(exc).__name__), [token])
-        return WorkflowHealth(None, None, f"the Actions API did not answer about {workflow} ({detail.strip()})")
+        detail = _scrubbed(
+            _one_line(str(getattr(exc, "status", "")) + " " + type(exc).__name__), [token]
+        )
+        return WorkflowHealth(
+            None, None, f"the Actions API did not answer about {workflow} ({detail.strip()})"
+        )
     state = info.get("state") if isinstance(info, dict) else None
     items = runs.get("workflow_runs") if isinstance(runs, dict) else None
-    last = items[0].get("created_at") if isinstance(items, list) and items and isinstance(items[0], dict) else None
-    return WorkflowHealth(state if isinstance(state, str) else None, last if isinstance(last, str) else None)
+    last = (
+        items[0].get("created_at")
+        if isinstance(items, list) and items and isinstance(items[0], dict)
+        else None
+    )
+    return WorkflowHealth(
+        state if isinstance(state, str) else None, last if isinstance(last, str) else None
+    )

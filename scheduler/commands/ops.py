@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from scheduler.cli import Options
 
 
-def change_state(opts: Options, *, push: bool, subject: str, compute: Callable[[World], Outcome]) -> Outcome:
+def change_state(
+    opts: Options, *, push: bool, subject: str, compute: Callable[[World], Outcome]
+) -> Outcome:
     """Apply ``compute``'s change to the state branch (locally, or on origin with ``push``)."""
     _, store = writable_store(opts, push=push)
     files, file_problems = read_schedules(opts.root)

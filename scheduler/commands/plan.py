@@ -46,7 +46,11 @@ def _chart(result: object, head: object) -> str | None:
     from scheduler.world import World
 
     assert isinstance(result, PlanDiff) and isinstance(head, World)
-    rows = [(r.channel, f"{r.kind} {r.id}", r.new_due, r.kind) for r in result.rows if r.new_due is not None]
+    rows = [
+        (r.channel, f"{r.kind} {r.id}", r.new_due, r.kind)
+        for r in result.rows
+        if r.new_due is not None
+    ]
     if not rows:
         return None
     return mermaid_chart(rows, "Affected publications")

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 def writable_store(opts: Options, *, push: bool) -> tuple[GitRepo, GitStateStore]:
     """The state store a state-changing command writes to; refuses what the contract refuses."""
     if push and opts.now_given and os.environ.get("SCHEDULER_CLOCK_OVERRIDE") != "1":
-        raise UsageError("--now with --push is refused: set SCHEDULER_CLOCK_OVERRIDE=1 if you really mean it")
+        raise UsageError(
+            "--now with --push is refused: set SCHEDULER_CLOCK_OVERRIDE=1 if you really mean it"
+        )
     repo = GitRepo.find(opts.root)
     if repo is None:
         raise StateError(

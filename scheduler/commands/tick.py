@@ -24,7 +24,9 @@ def github_dispatcher() -> Dispatcher:
     try:
         seconds = float(spacing)
     except ValueError:
-        raise UsageError(f"SCHEDULER_DISPATCH_SPACING={spacing!r}: give seconds, e.g. 1 or 0.5") from None
+        raise UsageError(
+            f"SCHEDULER_DISPATCH_SPACING={spacing!r}: give seconds, e.g. 1 or 0.5"
+        ) from None
     return GitHubDispatcher(
         api_url=os.environ.get("GITHUB_API_URL") or "https://api.github.com",
         scheduler_token=os.environ.get("SCHEDULER_TOKEN") or None,
@@ -37,7 +39,9 @@ def github_dispatcher() -> Dispatcher:
 def execute_tick(opts: Options, *, push: bool, dry_run: bool, backend: str) -> TickReport:
     """Run one tick as the options say."""
     if dry_run and push:
-        raise UsageError("--dry-run writes and sends nothing, so it cannot --push: drop one of the two")
+        raise UsageError(
+            "--dry-run writes and sends nothing, so it cannot --push: drop one of the two"
+        )
     files, file_problems = read_schedules(opts.root)
     repo, git_store = writable_store(opts, push=push and not dry_run)
     store: StateStore = git_store
@@ -50,5 +54,11 @@ def execute_tick(opts: Options, *, push: bool, dry_run: bool, backend: str) -> T
     else:
         dispatcher = github_dispatcher()
     settings = TickSettings(run_id=run_id(), sha=repo.head(), backend=backend, backoff=backoff)
-    return run_tick(files, store=store, dispatcher=dispatcher, now=opts.now, settings=settings,
-                    file_problems=file_problems)
+    return run_tick(
+        files,
+        store=store,
+        dispatcher=dispatcher,
+        now=opts.now,
+        settings=settings,
+        file_problems=file_problems,
+    )

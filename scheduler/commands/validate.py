@@ -27,7 +27,9 @@ def run_validate(opts: Options, *, base: str | None, fix: bool) -> tuple[list[Pr
             raise UsageError("--base needs a git repository: run inside one, or drop --base")
         base_sha = repo.resolve(base)
         if base_sha is None:
-            raise UsageError(f"--base {base}: no such commit here (fetch it first, e.g. git fetch origin {base})")
+            raise UsageError(
+                f"--base {base}: no such commit here (fetch it first, e.g. git fetch origin {base})"
+            )
         base_files = repo.read_tree(base_sha, "schedules/")
         base_world = build_world(base_files, state, now=opts.now)
         found = compare_with_base(world, base_world)

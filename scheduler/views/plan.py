@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 
 from scheduler import times
-from scheduler.plan_diff import KINDS, PlanDiff, Row
+from scheduler.plan_diff import KINDS, PlanDiff
 
 MAX_ROWS = 200
 MAX_CHARS = 65_536
@@ -42,14 +42,28 @@ def as_json(plan: PlanDiff) -> str:
     return json.dumps(
         {
             "changes": [
-                {"kind": r.kind, "id": r.id, "channel": r.channel, "video": r.video,
-                 "old_due": times.format_utc(r.old_due) if r.old_due else None,
-                 "new_due": times.format_utc(r.new_due) if r.new_due else None,
-                 "note": r.note, "estimated": r.estimated}
+                {
+                    "kind": r.kind,
+                    "id": r.id,
+                    "channel": r.channel,
+                    "video": r.video,
+                    "old_due": times.format_utc(r.old_due) if r.old_due else None,
+                    "new_due": times.format_utc(r.new_due) if r.new_due else None,
+                    "note": r.note,
+                    "estimated": r.estimated,
+                }
                 for r in plan.rows
             ],
-            "problems": [{"file": p.file, "line": p.line, "column": p.column, "code": p.code, "message": p.message}
-                         for p in plan.problems],
+            "problems": [
+                {
+                    "file": p.file,
+                    "line": p.line,
+                    "column": p.column,
+                    "code": p.code,
+                    "message": p.message,
+                }
+                for p in plan.problems
+            ],
             "unchanged": plan.unchanged,
         },
         indent=2,
@@ -62,7 +76,13 @@ def _cell(text: str) -> str:
 
 def as_markdown(plan: PlanDiff, *, now: datetime, chart: str | None = None) -> str:
     """A PR comment: counts, conflicts, the table (first 200 rows), a mermaid chart."""
-    parts = [MARKER, "### Publication plan", "", f"**{_counts(plan)}** ({plan.unchanged} unchanged)", ""]
+    parts = [
+        MARKER,
+        "### Publication plan",
+        "",
+        f"**{_counts(plan)}** ({plan.unchanged} unchanged)",
+        "",
+    ]
     if plan.problems:
         parts += ["**Conflicts this change introduces:**", ""]
         parts += [f"- `{p.file}:{p.line}` {_cell(p.message)}" for p in plan.problems[:50]]
@@ -70,19 +90,29 @@ def as_markdown(plan: PlanDiff, *, now: datetime, chart: str | None = None) -> s
             parts.append(f"- ... and {len(plan.problems) - 50} more (see the validate job)")
         parts.append("")
     if plan.rows:
-        parts += ["| change | publication | channel | video | before | after | note |", "|---|---|---|---|---|---|---|"]
+        parts += [
+            "| change | publication | channel | video | before | after | note |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for row in plan.rows[:MAX_ROWS]:
             note = row.note + (f" estimated at {times.format_utc(now)}" if row.estimated else "")
-            parts.append(f"| {row.kind} | `{_cell(row.id)}` | {_cell(row.channel)} | {_cell(row.video)} | "
-                         f"{_when(row.old_due)} | {_when(row.new_due)} | {_cell(note.strip())} |")
+            parts.append(
+                f"| {row.kind} | `{_cell(row.id)}` | {_cell(row.channel)} | {_cell(row.video)} | "
+                f"{_when(row.old_due)} | {_when(row.new_due)} | {_cell(note.strip())} |"
+            )
         if len(plan.rows) > MAX_ROWS:
             rest = Counter(row.kind for row in plan.rows[MAX_ROWS:])
             summary = ", ".join(f"{count} {kind}" for kind, count in rest.items())
-            parts.append(f"\n... and {len(plan.rows) - MAX_ROWS} more rows ({summary}): run `scheduler plan --format text` for all")
+            parts.append(
+                f"\n... and {len(plan.rows) - MAX_ROWS} more rows ({summary}): run `scheduler plan --format text` for all"
+            )
     if chart:
         parts += ["", "```mermaid", chart, "```"]
     text = "\n".join(parts) + "\n"
     if len(text) > MAX_CHARS:
         cut = text[: MAX_CHARS - 200].rsplit("\n", 1)[0]
-        text = cut + "\n\n... (cut to fit a pull request comment; run `scheduler plan` for the whole plan)\n"
+        text = (
+            cut
+            + "\n\n... (cut to fit a pull request comment; run `scheduler plan` for the whole plan)\n"
+        )
     return text

@@ -32,8 +32,14 @@ def as_json(world: World, report: Health) -> str:
         {
             "now": times.format_utc(world.now),
             "counts": report.counts,
-            "next": [{"id": p.id, "due": times.format_utc(p.due), "status": world.status(p)} for p in report.upcoming],
-            "problems": [{"kind": t.kind, "subject": t.subject, "message": t.message} for t in report.troubles],
+            "next": [
+                {"id": p.id, "due": times.format_utc(p.due), "status": world.status(p)}
+                for p in report.upcoming
+            ],
+            "problems": [
+                {"kind": t.kind, "subject": t.subject, "message": t.message}
+                for t in report.troubles
+            ],
         },
         indent=2,
     )
