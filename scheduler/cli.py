@@ -562,7 +562,7 @@ def timeline(
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
         click.echo(f"wrote {output} ({len(pubs)} publication(s), {fmt})", err=True)
     else:
-        click.echo(text)
+        click.echo(text, nl=not text.endswith("\n"))
 
 
 @main.command()
