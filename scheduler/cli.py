@@ -618,10 +618,15 @@ def status(opts: Options, check: bool, online: bool, fmt: str) -> None:
 )
 @click.pass_obj
 def plan_(opts: Options, base: str | None, fmt: str) -> None:
-    """What the change does: publications added, removed, moved, renamed, no effect, conflicts."""
+    """What the change does: publications added, removed, moved, renamed, no effect, conflicts.
+
+    Exits 1 when the change introduces conflicts (as validate --base would fail).
+    """
     from scheduler.commands.plan import run_plan
 
-    click.echo(run_plan(opts, base=base, fmt=fmt))
+    text, conflicts = run_plan(opts, base=base, fmt=fmt)
+    click.echo(text)
+    raise SystemExit(1 if conflicts else 0)
 
 
 @main.command()

@@ -77,6 +77,7 @@ def health(world: World) -> Health:
                 )
             )
     report.troubles += stalled_queues(world)
+    report.troubles += state_troubles(world)
     errors = [p for p in world.problems() if p.severity == "error"]
     if errors:
         report.troubles.append(
@@ -85,6 +86,22 @@ def health(world: World) -> Health:
             )
         )
     return report
+
+
+def state_troubles(world: World) -> list[Trouble]:
+    """A tampered ledger, a clock behind the ledger, unusable ledger lines: ticks act on nothing."""
+    from scheduler.errors import StateError
+    from scheduler.tick import check_state
+
+    troubles = []
+    try:
+        check_state(world.state, world.now)
+    except StateError as exc:
+        troubles.append(Trouble("state", "scheduler-state", str(exc)))
+    for problem in world.load_problems:
+        if problem.code == "ledger-line":
+            troubles.append(Trouble("state", f"{problem.file}:{problem.line}", problem.message))
+    return troubles
 
 
 def stalled_queues(world: World) -> list[Trouble]:
@@ -153,6 +170,15 @@ def _advice(pub: Publication, status: str) -> str:
     if status == "failed":
         last = pub.record.last_outcome if pub.record else None
         reason = last.get("reason") if last is not None else None
+        if reason == "auth":
+            return f"due {due}: the publisher repository refused the token (auth); fix the token or its access: later ticks retry by themselves until max_lateness"
+        if (
+            last is not None
+            and last.get("retryable")
+            and pub.record is not None
+            and pub.record.attempt < 3
+        ):
+            return f"due {due}: failed ({reason}); later ticks retry by themselves (attempt {pub.record.attempt} of 3)"
         return f"due {due}: failed ({reason or 'see scheduler show'}); fix the cause, then `scheduler retry {pub.id}`"
     if status == "unconfirmed":
         return f"due {due}: dispatched but not confirmed within confirm_within; check the receiver"

@@ -72,7 +72,12 @@ def hold(
 
 
 def lift(world: World, selector: Selector, *, everything: bool) -> Outcome:
-    """``resume``: lift pauses (and, with ``--id``, cancellations) for the selection."""
+    """``resume``: lift pauses and cancellations entered at the selected level.
+
+    ``--id`` lifts publication entries, a lone ``--wave`` wave entries, a lone ``--channel``,
+    ``--group`` or ``--platform`` channel entries (so a ``cancel --wave X`` is undone by
+    ``resume --wave X``); a cancel in a schedule file is undone only by editing the file.
+    """
     outcome = Outcome()
     if everything:
         if world.control.everything.paused:
@@ -88,9 +93,9 @@ def lift(world: World, selector: Selector, *, everything: bool) -> Outcome:
             if entry is not None and entry.paused:
                 outcome.control.append(Change(section, key, lift="paused"))
                 outcome.lines.append(f"resumed {section[:-1]} {key}")
-            if section == "publications" and entry is not None and entry.cancelled:
+            if entry is not None and entry.cancelled:
                 outcome.control.append(Change(section, key, lift="cancelled"))
-                outcome.lines.append(f"un-cancelled publication {key}")
+                outcome.lines.append(f"un-cancelled {section[:-1]} {key}")
     if not outcome.control:
         outcome.lines.append(f"nothing to lift for {selector.describe()}")
     return outcome
@@ -133,7 +138,7 @@ def retry(
     due = at or world.now
     for pub in pubs:
         status = world.status(pub)
-        if status not in RETRYABLE or pub.record is None:
+        if status not in RETRYABLE:
             outcome.problems.append(
                 f"{pub.id} is {status}: only unknown, failed or missed publications can be retried"
             )

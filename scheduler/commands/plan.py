@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from scheduler.cli import Options
 
 
-def run_plan(opts: Options, *, base: str | None, fmt: str) -> str:
-    """The rendered plan."""
+def run_plan(opts: Options, *, base: str | None, fmt: str) -> tuple[str, bool]:
+    """The rendered plan, and whether the change introduces conflicts."""
     from scheduler.cli import read_state
 
     repo, state = read_state(opts)
@@ -29,11 +29,12 @@ def run_plan(opts: Options, *, base: str | None, fmt: str) -> str:
     head = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
     old = build_world(repo.read_tree(base_sha, "schedules/"), state, now=opts.now)
     result = diff(head, old)
+    conflicts = bool(result.problems)
     if fmt == "json":
-        return plan_views.as_json(result)
+        return plan_views.as_json(result), conflicts
     if fmt == "markdown":
-        return plan_views.as_markdown(result, now=opts.now, chart=_chart(result, head))
-    return plan_views.as_text(result, now=opts.now)
+        return plan_views.as_markdown(result, now=opts.now, chart=_chart(result, head)), conflicts
+    return plan_views.as_text(result, now=opts.now), conflicts
 
 
 def _chart(result: object, head: object) -> str | None:
