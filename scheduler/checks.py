@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from scheduler import times
@@ -15,13 +16,20 @@ from scheduler.problems import Problem, error, warning
 REQUESTS_PER_HOUR = 500
 
 
-def check(schedules: Schedules, plan: Plan, *, now: datetime) -> list[Problem]:
-    """Every problem of the schedule as it stands at ``now`` (query)."""
+def check(
+    schedules: Schedules, plan: Plan, *, now: datetime, report_at: Collection[str] = frozenset()
+) -> list[Problem]:
+    """Every problem of the schedule as it stands at ``now`` (query).
+
+    A problem between two publications is reported at the later one, unless only one of the
+    two is in ``report_at`` (with ``--base``: what the change adds or moves) or only one of
+    them is in a schedule file (the other known from the ledger alone): then at that one.
+    """
     canonical = canonical_channels(schedules.channels)
     problems = list(plan.problems)
     live = [pub for pub in plan.publications if blocks_slots(pub)]
-    problems += duplicate_videos(live, schedules, canonical)
-    problems += overlaps(live, schedules, canonical)
+    problems += duplicate_videos(live, schedules, canonical, report_at)
+    problems += overlaps(live, schedules, canonical, report_at)
     problems += timing(plan.publications, schedules, now)
     problems += wave_shape(schedules)
     problems += github_limits(plan.publications, schedules)
@@ -55,12 +63,26 @@ def describe(pub: Publication, schedules: Schedules) -> str:
     return f"{what} ({file}:{pos[0]}, {times.format_utc(pub.due)})"
 
 
-def _later_first(a: Publication, b: Publication) -> tuple[Publication, Publication]:
-    return (b, a) if (a.due, a.id) <= (b.due, b.id) else (a, b)
+def reported_pair(
+    earlier: Publication, later: Publication, report_at: Collection[str] = frozenset()
+) -> tuple[Publication, Publication]:
+    """(the publication a problem between the two is reported at, the other one).
+
+    The one in a schedule file over one known from the ledger alone, then the one in
+    ``report_at`` over one that is not, then the later.
+    """
+
+    def rank(pub: Publication) -> tuple[bool, bool, bool]:
+        return (pub.file is not None, pub.id in report_at, pub is later)
+
+    return (earlier, later) if rank(earlier) > rank(later) else (later, earlier)
 
 
 def duplicate_videos(
-    pubs: Iterable[Publication], schedules: Schedules, canonical: Mapping[str, str]
+    pubs: Iterable[Publication],
+    schedules: Schedules,
+    canonical: Mapping[str, str],
+    report_at: Collection[str] = frozenset(),
 ) -> list[Problem]:
     """The same video twice on one channel, under any id and any former channel id."""
     groups: dict[tuple[str, str], list[Publication]] = defaultdict(list)
@@ -73,15 +95,22 @@ def duplicate_videos(
         found.sort(key=lambda pub: (pub.due, pub.id))
         first = found[0]
         for later in found[1:]:
-            file, pos = where(later, schedules)
-            message = f"video '{video}' is already published on '{channel}' by {describe(first, schedules)}: remove one of the two"
+            at, other = reported_pair(first, later, report_at)
+            file, pos = where(at, schedules)
+            verb = "already" if other is first else "also"
+            message = f"video '{video}' is {verb} published on '{channel}' by {describe(other, schedules)}: remove one of the two"
             subject = f"duplicate-video|{channel}|{video}|{'|'.join(sorted((first.id, later.id)))}"
             problems.append(error(file, pos, "duplicate-video", message, subject))
     return problems
 
 
-def overlaps(pubs: Iterable[Publication], schedules: Schedules, canonical: Mapping[str, str]) -> list[Problem]:
-    """Two publications on one channel closer than its ``min_gap``, reported at the later."""
+def overlaps(
+    pubs: Iterable[Publication],
+    schedules: Schedules,
+    canonical: Mapping[str, str],
+    report_at: Collection[str] = frozenset(),
+) -> list[Problem]:
+    """Two publications on one channel closer than its ``min_gap`` (see :func:`reported_pair`)."""
     by_channel: dict[str, list[Publication]] = defaultdict(list)
     for pub in pubs:
         by_channel[canonical.get(pub.channel, pub.channel)].append(pub)
@@ -92,14 +121,17 @@ def overlaps(pubs: Iterable[Publication], schedules: Schedules, canonical: Mappi
             continue
         found.sort(key=lambda pub: (pub.due, pub.id))
         dues = [pub.due for pub in found]
-        for earlier, later in zip(found, found[1:], strict=False):
-            if later.due - earlier.due >= channel.min_gap or earlier.estimated and later.estimated:
+        for earlier, later in itertools.pairwise(found):
+            if later.due - earlier.due >= channel.min_gap or (
+                earlier.estimated and later.estimated
+            ):
                 continue
-            free = next_free_time(later.due, dues, channel.min_gap)
-            file, pos = where(later, schedules)
+            at, other = reported_pair(earlier, later, report_at)
+            free = next_free_time(at.due, dues, channel.min_gap)
+            file, pos = where(at, schedules)
             message = (
-                f"'{later.id}' at {times.format_utc(later.due)} is within {times.format_duration(channel.min_gap)} "
-                f"(min_gap of '{channel_id}') of {describe(earlier, schedules)}: move it to {times.format_utc(free)} or later"
+                f"'{at.id}' at {times.format_utc(at.due)} is within {times.format_duration(channel.min_gap)} "
+                f"(min_gap of '{channel_id}') of {describe(other, schedules)}: move it to {times.format_utc(free)} or later"
             )
             subject = f"overlap|{'|'.join(sorted((earlier.id, later.id)))}"
             problems.append(error(file, pos, "overlap", message, subject))
@@ -127,7 +159,7 @@ def timing(pubs: Iterable[Publication], schedules: Schedules, now: datetime) -> 
     """Pending publications already too late, and videos not ready within 24 hours."""
     problems = []
     for pub in pubs:
-        if pub.cancelled or pub.file is None or pub.estimated:
+        if pub.cancelled or pub.cancelled_by_control or pub.file is None or pub.estimated:
             continue
         record = pub.record
         untouched = record is None or pub.rearmed
@@ -137,9 +169,16 @@ def timing(pubs: Iterable[Publication], schedules: Schedules, now: datetime) -> 
                 f"'{pub.id}' is due {times.format_utc(pub.due)}, more than its max_lateness "
                 f"({times.format_duration(pub.max_lateness)}) in the past, and never went out: move it to the future or cancel it"
             )
-            problems.append(error(file, pos, "past", message, f"past|{pub.id}|{pub.due.isoformat()}"))
+            problems.append(
+                error(file, pos, "past", message, f"past|{pub.id}|{pub.due.isoformat()}")
+            )
         video = schedules.videos.get(pub.video)
-        if untouched and video is not None and not video.ready and now <= pub.due < now + timedelta(hours=24):
+        if (
+            untouched
+            and video is not None
+            and not video.ready
+            and timedelta(0) <= pub.due - now < timedelta(hours=24)
+        ):
             message = f"video '{pub.video}' is not ready (ready: false) and '{pub.id}' is due {times.format_utc(pub.due)}: it will be held"
             problems.append(warning(file, pos, "not-ready", message, f"not-ready|{pub.id}"))
     return problems
@@ -161,15 +200,18 @@ def wave_shape(schedules: Schedules) -> list[Problem]:
 
 
 def _wave_offsets(doc: WaveDoc, schedules: Schedules) -> list[Problem]:
+    """A warning when the written offset of ``at`` is that of none of the wave's zones then."""
     at = doc.wave.at
-    if at.tzinfo is None or at.utcoffset() == timedelta(0) and doc.wave.timezone is None:
+    if at.tzinfo is None or (at.utcoffset() == timedelta(0) and doc.wave.timezone is None):
         return []
-    zone_name = doc.wave.timezone or _wave_zone(doc, schedules)
-    if zone_name is None:
+    if doc.wave.timezone is None and not schedules.channels_loaded:
+        return []  # the channels' zones (and the default zone) are unknown
+    zones = _wave_zones(doc, schedules)
+    mismatches = [times.offset_mismatch(at, times.load_zone(name)) for name in zones]
+    real = mismatches[0]
+    if real is None or None in mismatches:
         return []
-    real = times.offset_mismatch(at, times.load_zone(zone_name))
-    if real is None:
-        return []
+    zone_name = zones[0]
     written = at.isoformat()
     fixed = at.astimezone(times.load_zone(zone_name)).isoformat()
     message = (
@@ -180,14 +222,22 @@ def _wave_offsets(doc: WaveDoc, schedules: Schedules) -> list[Problem]:
     return [warning(doc.path, doc.source.locate(["at"]), "offset", message, f"offset|{doc.id}")]
 
 
-def _wave_zone(doc: WaveDoc, schedules: Schedules) -> str | None:
-    """The zone of the wave's first channel, or the default zone."""
+def _wave_zones(doc: WaveDoc, schedules: Schedules) -> list[str]:
+    """The wave's ``timezone:``; else its channels' zones in list order, then the default zone."""
+    if doc.wave.timezone is not None:
+        return [doc.wave.timezone]
+    platforms = schedules.platforms()
+    zones: list[str] = []
     for entry in doc.wave.channels:
         ref = entry if isinstance(entry, str) else entry.channel
-        channel = schedules.channels.get(ref)
-        if channel is not None:
-            return channel.timezone
-    return schedules.default_timezone
+        kind, _, name = ref.partition(":")
+        members: Iterable[str] = (ref,)
+        if name and kind == "group":
+            members = schedules.groups.get(name, ())
+        elif name and kind == "platform":
+            members = platforms.get(name, ())
+        zones += [schedules.channels[m].timezone for m in members if m in schedules.channels]
+    return list(dict.fromkeys([*zones, schedules.default_timezone]))
 
 
 def _offset(delta: timedelta) -> str:
@@ -202,7 +252,7 @@ def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Pro
     problems = []
     per_hour: dict[tuple[datetime, str], set[str]] = defaultdict(set)
     for pub in pubs:
-        if pub.cancelled or pub.file is None:
+        if pub.cancelled or pub.cancelled_by_control or pub.file is None:
             continue
         size = encoded_size(publication_entry(pub, schedules, attempt=1))
         if size > MAX_PUBLICATION_BYTES:
@@ -216,11 +266,15 @@ def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Pro
     return problems + _request_rate(per_hour, schedules)
 
 
-def _request_rate(per_hour: Mapping[tuple[datetime, str], set[str]], schedules: Schedules) -> list[Problem]:
+def _request_rate(
+    per_hour: Mapping[tuple[datetime, str], set[str]], schedules: Schedules
+) -> list[Problem]:
     requests: dict[datetime, int] = defaultdict(int)
     for (hour, target), ids in per_hour.items():
         repo = target.split("|")[0]
-        batch = min((ch.max_batch for ch in schedules.channels.values() if ch.repo == repo), default=50)
+        batch = min(
+            (ch.max_batch for ch in schedules.channels.values() if ch.repo == repo), default=50
+        )
         requests[hour] += -(-len(ids) // batch)
     problems = []
     for hour, count in sorted(requests.items()):
@@ -229,7 +283,9 @@ def _request_rate(per_hour: Mapping[tuple[datetime, str], set[str]], schedules: 
                 f"{count} dispatch requests in the hour from {times.format_utc(hour)}: GitHub allows about "
                 f"{REQUESTS_PER_HOUR} content-creating requests per hour per token; spread the waves or raise max_batch"
             )
-            problems.append(warning("schedules/", (0, 0), "rate", message, f"rate|{hour.isoformat()}"))
+            problems.append(
+                warning("schedules/", (0, 0), "rate", message, f"rate|{hour.isoformat()}")
+            )
     return problems
 
 

@@ -77,7 +77,8 @@ class QueueDoc:
 class Schedules:
     """Everything under ``schedules/`` that could be loaded.
 
-    ``usable`` is False when the channels or videos could not be loaded: then nothing may act.
+    ``usable`` is False when the channels or videos could not be loaded: then nothing may act,
+    and references to what could not be loaded are not reported as unknown.
     """
 
     channels: Mapping[str, ChannelConfig] = field(default_factory=dict)
@@ -90,6 +91,8 @@ class Schedules:
     sources: Mapping[str, Source] = field(default_factory=dict)
     default_timezone: str = DEFAULT_TIMEZONE
     usable: bool = True
+    channels_loaded: bool = True  # False: references to channels cannot be judged
+    videos_loaded: bool = True  # False: references to videos cannot be judged
 
     def platforms(self) -> dict[str, tuple[str, ...]]:
         """platform label -> its channels, in file order."""
@@ -164,7 +167,9 @@ def load_schedules(files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]
         else:
             kinds[kind].append(path)
     sources: dict[str, Source] = {}
-    channels_ok, channels_file, defined_in = _load_channel_files(files, kinds["channels"], sources, problems)
+    channels_ok, channels_file, defined_in = _load_channel_files(
+        files, kinds["channels"], sources, problems
+    )
     videos_ok, videos, video_files = _load_video_files(files, kinds["videos"], sources, problems)
     default_tz = DEFAULT_TIMEZONE
     if channels_file.defaults and channels_file.defaults.timezone:
@@ -183,12 +188,16 @@ def load_schedules(files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]
         sources=sources,
         default_timezone=default_tz,
         usable=channels_ok and videos_ok,
+        channels_loaded=channels_ok,
+        videos_loaded=videos_ok,
     )
     problems.extend(_check_channels(schedules, channels_file))
     return schedules, problems
 
 
-def parse_model(model: type[M], data: bytes | str, path: str) -> tuple[M | None, Source | None, list[Problem]]:
+def parse_model(
+    model: type[M], data: bytes | str, path: str
+) -> tuple[M | None, Source | None, list[Problem]]:
     """Parse one file into ``model``: (model or None, its source, problems)."""
     try:
         raw, source = parse_yaml(data, path)
@@ -205,15 +214,27 @@ def parse_model(model: type[M], data: bytes | str, path: str) -> tuple[M | None,
 
 
 def _load_channel_files(
-    files: Mapping[str, bytes], paths: list[str], sources: dict[str, Source], problems: list[Problem]
+    files: Mapping[str, bytes],
+    paths: list[str],
+    sources: dict[str, Source],
+    problems: list[Problem],
 ) -> tuple[bool, models.ChannelsFile, dict[str, str]]:
     """Merge the channel files: (loaded cleanly, the merged file, channel or group:x -> path)."""
     defined_in: dict[str, str] = {}
     if not paths:
-        problems.append(error(ROOT + "channels.yaml", (0, 0), "missing-file", "no channels: create schedules/channels.yaml"))
+        problems.append(
+            error(
+                ROOT + "channels.yaml",
+                (0, 0),
+                "missing-file",
+                "no channels: create schedules/channels.yaml",
+            )
+        )
         return False, models.ChannelsFile(), defined_in
     if ROOT + "channels.yaml" in paths and len(paths) > 1:
-        message = "both schedules/channels.yaml and schedules/channels/ exist: keep one of the two forms"
+        message = (
+            "both schedules/channels.yaml and schedules/channels/ exist: keep one of the two forms"
+        )
         problems.append(error(paths[-1], (0, 0), "duplicate-file", message))
     ok = True
     merged_defaults: models.Settings | None = None
@@ -230,26 +251,55 @@ def _load_channel_files(
         if parsed.defaults is not None:
             if merged_defaults is not None:
                 pos = source.locate(["defaults"], key=True)
-                problems.append(error(path, pos, "duplicate-defaults", "defaults are given in two files: keep them in one"))
+                problems.append(
+                    error(
+                        path,
+                        pos,
+                        "duplicate-defaults",
+                        "defaults are given in two files: keep them in one",
+                    )
+                )
                 ok = False
             merged_defaults = parsed.defaults
-        for kind, target, new in (("group", groups, parsed.groups), ("channel", channels, parsed.channels)):
+        for kind, target, new in (
+            ("group", groups, parsed.groups),
+            ("channel", channels, parsed.channels),
+        ):
             for name, value in new.items():
                 if name in target:
                     pos = source.locate([kind + "s", name], key=True)
-                    problems.append(error(path, pos, f"duplicate-{kind}", f"{kind} '{name}' is defined twice: rename or remove one"))
+                    problems.append(
+                        error(
+                            path,
+                            pos,
+                            f"duplicate-{kind}",
+                            f"{kind} '{name}' is defined twice: rename or remove one",
+                        )
+                    )
                     ok = False
                 target[name] = value  # type: ignore[assignment]
                 defined_in[("group:" if kind == "group" else "") + name] = path
-    merged = models.ChannelsFile.model_construct(defaults=merged_defaults, groups=groups, channels=channels)
+    merged = models.ChannelsFile.model_construct(
+        defaults=merged_defaults, groups=groups, channels=channels
+    )
     return ok, merged, defined_in
 
 
 def _load_video_files(
-    files: Mapping[str, bytes], paths: list[str], sources: dict[str, Source], problems: list[Problem]
+    files: Mapping[str, bytes],
+    paths: list[str],
+    sources: dict[str, Source],
+    problems: list[Problem],
 ) -> tuple[bool, dict[str, models.Video], dict[str, str]]:
     if not paths:
-        problems.append(error(ROOT + "videos.yaml", (0, 0), "missing-file", "no video registry: create schedules/videos.yaml"))
+        problems.append(
+            error(
+                ROOT + "videos.yaml",
+                (0, 0),
+                "missing-file",
+                "no video registry: create schedules/videos.yaml",
+            )
+        )
         return False, {}, {}
     ok = True
     videos: dict[str, models.Video] = {}
@@ -274,7 +324,10 @@ def _load_video_files(
 
 
 def _load_waves(
-    files: Mapping[str, bytes], paths: list[str], sources: dict[str, Source], problems: list[Problem]
+    files: Mapping[str, bytes],
+    paths: list[str],
+    sources: dict[str, Source],
+    problems: list[Problem],
 ) -> tuple[WaveDoc, ...]:
     docs: list[WaveDoc] = []
     seen: dict[str, str] = {}
@@ -291,7 +344,14 @@ def _load_waves(
             problems.append(error(path, pos, "bad-id", message))
             continue
         if wave_id == "queue":
-            problems.append(error(path, pos, "bad-id", "'queue' is reserved for queue publications: choose another wave id"))
+            problems.append(
+                error(
+                    path,
+                    pos,
+                    "bad-id",
+                    "'queue' is reserved for queue publications: choose another wave id",
+                )
+            )
             continue
         if wave_id in seen:
             message = f"wave id '{wave_id}' is already used by {seen[wave_id]}: set a different id:"
@@ -303,7 +363,10 @@ def _load_waves(
 
 
 def _load_queues(
-    files: Mapping[str, bytes], paths: list[str], sources: dict[str, Source], problems: list[Problem]
+    files: Mapping[str, bytes],
+    paths: list[str],
+    sources: dict[str, Source],
+    problems: list[Problem],
 ) -> tuple[QueueDoc, ...]:
     docs: list[QueueDoc] = []
     for path in paths:
@@ -319,15 +382,21 @@ def _load_queues(
 # --------------------------------------------------------------------------- channels
 
 
-def _resolve_channels(channels_file: models.ChannelsFile, files_of: Mapping[str, str]) -> dict[str, ChannelConfig]:
+def _resolve_channels(
+    channels_file: models.ChannelsFile, files_of: Mapping[str, str]
+) -> dict[str, ChannelConfig]:
     base = channels_file.defaults or models.Settings()
     result: dict[str, ChannelConfig] = {}
     for name, channel in channels_file.channels.items():
-        result[name] = resolve_channel(name, channel, base, files_of.get(name, ROOT + "channels.yaml"))
+        result[name] = resolve_channel(
+            name, channel, base, files_of.get(name, ROOT + "channels.yaml")
+        )
     return result
 
 
-def resolve_channel(name: str, channel: models.Channel, base: models.Settings, file: str) -> ChannelConfig:
+def resolve_channel(
+    name: str, channel: models.Channel, base: models.Settings, file: str
+) -> ChannelConfig:
     """One channel's settings over the defaults (dispatch and params merged shallowly)."""
     dispatch = {**_fields(base.dispatch), **_fields(channel.dispatch)}
     timezone = channel.timezone or base.timezone or DEFAULT_TIMEZONE
@@ -379,7 +448,7 @@ def _check_channels(schedules: Schedules, channels_file: models.ChannelsFile) ->
             owner[old] = channel.id
     for group, members in schedules.groups.items():
         for index, member in enumerate(members):
-            if member not in schedules.channels:
+            if member not in schedules.channels and schedules.channels_loaded:
                 file = schedules.group_files.get(group, ROOT + "channels.yaml")
                 pos = schedules.locate(file, ["groups", group, index])
                 message = f"group '{group}' lists unknown channel '{member}'{_suggest(member, schedules.channels)}"
@@ -398,9 +467,18 @@ def _suggest(name: str, known: Iterable[str]) -> str:
 _ALL_KEYS = sorted(
     {
         name
-        for model in (models.Settings, models.Channel, models.ChannelsFile, models.DispatchSettings,
-                      models.Slot, models.VideosFile, models.ChannelItem, models.Wave,
-                      models.QueueItem, models.Queue)
+        for model in (
+            models.Settings,
+            models.Channel,
+            models.ChannelsFile,
+            models.DispatchSettings,
+            models.Slot,
+            models.VideosFile,
+            models.ChannelItem,
+            models.Wave,
+            models.QueueItem,
+            models.Queue,
+        )
         for name in model.model_fields
     }
 )
@@ -410,13 +488,16 @@ def _validation_problems(exc: ValidationError, source: Source) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[int, int, str]] = set()
     for item in exc.errors(include_url=False):
-        loc = [part for part in item["loc"] if part not in ("ref", "item")]
+        loc = _file_loc(item["loc"])
+        on_key = "[key]" in item["loc"]
         kind = item["type"]
         where = ".".join(str(part) for part in loc) or "the file"
         if kind == "extra_forbidden":
             key = str(loc[-1])
             close = difflib.get_close_matches(key, _ALL_KEYS, 1)
-            hint = f": did you mean '{close[0]}'?" if close else ": remove it (see the file reference)"
+            hint = (
+                f": did you mean '{close[0]}'?" if close else ": remove it (see the file reference)"
+            )
             message, pos = f"unknown key '{key}'{hint}", source.locate(loc, key=True)
         elif kind == "missing":
             message, pos = f"missing key '{loc[-1]}'", source.locate(loc[:-1])
@@ -424,9 +505,20 @@ def _validation_problems(exc: ValidationError, source: Source) -> list[Problem]:
                 message += f" in {'.'.join(str(part) for part in loc[:-1])}"
         else:
             text = str(item["msg"]).removeprefix("Value error, ")
-            message, pos = f"{where}: {text}", source.locate(loc)
+            message, pos = f"{where}: {text}", source.locate(loc, key=on_key)
         if (pos[0], pos[1], message) in seen:
             continue
         seen.add((pos[0], pos[1], message))
         problems.append(error(source.path, pos, "schema", message))
     return problems
+
+
+def _file_loc(loc: tuple[str | int, ...]) -> list[str | int]:
+    """A pydantic error location as a path in the file: union tags after a list index
+    (``ref``/``item``) and ``[key]`` markers are not keys of the document."""
+    result: list[str | int] = []
+    for part in loc:
+        tag = part in ("ref", "item") and bool(result) and isinstance(result[-1], int)
+        if part != "[key]" and not tag:
+            result.append(part)
+    return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +24,11 @@ from pydantic import (
 from scheduler import slots, times
 
 IDENT_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+# Bounds that keep every due, plus or minus any duration of the files, far inside datetime's.
+FIRST_YEAR = 1970
+LAST_YEAR = 2999
+MAX_DURATION = timedelta(days=36500)
+D = TypeVar("D", date, datetime)
 REPO_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
@@ -45,7 +50,10 @@ def _string(value: Any) -> Any:
 def _duration(value: Any) -> timedelta:
     if not isinstance(value, str):
         raise ValueError("expected a duration such as 30s, 15m, 2h, 1d or 1h30m")
-    return times.parse_duration(value)
+    parsed = times.parse_duration(value)
+    if parsed > MAX_DURATION:
+        raise ValueError(f"'{value}' is too long: durations are at most {MAX_DURATION.days}d")
+    return parsed
 
 
 def _boolean(value: Any) -> bool:
@@ -82,13 +90,22 @@ def _event_type(value: str) -> str:
 def _datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("expected a time such as 2030-12-01T18:00:00+01:00")
-    return times.parse_datetime(value)
+    return _in_calendar(times.parse_datetime(value), value)
 
 
 def _date(value: Any) -> date:
     if not isinstance(value, str):
         raise ValueError("expected a date such as 2030-12-01")
-    return times.parse_date(value)
+    return _in_calendar(times.parse_date(value), value)
+
+
+def _in_calendar(value: D, text: str) -> D:
+    """``value`` when its year is one the scheduler plans in (a typo such as 3030 is not)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"'{text}' is out of range: write a date between {FIRST_YEAR} and {LAST_YEAR}"
+        )
+    return value
 
 
 def _channel_ref(value: str) -> str:

@@ -8,9 +8,10 @@ a publication's due, video and payload are the ledger's.
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from scheduler import models, slots, times
@@ -20,6 +21,8 @@ from scheduler.loading import ChannelConfig, QueueDoc, Schedules, WaveDoc
 from scheduler.problems import Problem, error
 
 Loc = tuple[str | int, ...]
+# Dues stay far from datetime's limits, so that adding any duration of the files is safe.
+LATEST_DUE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,9 @@ class Publication:
     record: Record | None = None
     intent_due: datetime | None = None  # what the file says, when the ledger's due differs
     intent_video: str | None = None
+    # cancelled in control.yaml before any claim: like ``cancelled``, it takes no slot and
+    # conflicts with nothing (the tick still records why it holds it)
+    cancelled_by_control: bool = False
 
     @property
     def claimed(self) -> bool:
@@ -80,9 +86,16 @@ def plan(
     problems: list[Problem] = []
     pubs: list[Publication] = []
     for doc in schedules.waves:
-        pubs.extend(_overlay(pub, records) for pub in expand_wave(doc, schedules, problems))
+        pubs.extend(
+            _withdrawn(_overlay(pub, records), control)
+            for pub in expand_wave(doc, schedules, problems)
+        )
     known = {pub.id for pub in pubs}
-    queue_ids = {f"queue/{doc.channel}/{_video_of(item)}" for doc in schedules.queues for item in doc.queue.videos}
+    queue_ids = {
+        f"queue/{doc.channel}/{_video_of(item)}"
+        for doc in schedules.queues
+        for item in doc.queue.videos
+    }
     pubs.extend(
         ledger_only(record, schedules)
         for pub_id, record in records.items()
@@ -114,30 +127,53 @@ def wave_start(doc: WaveDoc, problems: list[Problem]) -> datetime | None:
         return None
 
 
-def expand_wave(doc: WaveDoc, schedules: Schedules, problems: list[Problem]) -> Iterator[Publication]:
-    """The publications of one wave file, in list order (query)."""
+def expand_wave(
+    doc: WaveDoc, schedules: Schedules, problems: list[Problem]
+) -> Iterator[Publication]:
+    """The publications of one wave file, in list order (query).
+
+    Every reference is checked even when the wave cannot be planned (an unknown video, an
+    unreadable ``at``), so that one run reports every problem of the file.
+    """
     wave = doc.wave
     start = wave_start(doc, problems)
-    if wave.video not in schedules.videos:
+    known_video = wave.video in schedules.videos
+    if not known_video and schedules.videos_loaded:
         pos = doc.source.locate(["video"])
-        problems.append(error(doc.path, pos, "unknown-video", f"unknown video '{wave.video}'{_hint(wave.video, schedules.videos)}"))
-        return
-    if start is None:
-        return
+        problems.append(
+            error(
+                doc.path,
+                pos,
+                "unknown-video",
+                f"unknown video '{wave.video}'{_hint(wave.video, schedules.videos)}",
+            )
+        )
+    entries = list(_expanded_channels(doc, schedules, problems))
     if wave.type == "staggered" and wave.every is None and not _all_delayed(wave):
-        problems.append(error(doc.path, doc.source.locate(["type"]), "schema", "a staggered wave needs every: (e.g. every: 1h) or a delay on every item"))
+        problems.append(
+            error(
+                doc.path,
+                doc.source.locate(["type"]),
+                "schema",
+                "a staggered wave needs every: (e.g. every: 1h) or a delay on every item",
+            )
+        )
         return
-    for index, (channel_id, item, loc) in enumerate(_expanded_channels(doc, schedules, problems)):
+    if start is None or not known_video:
+        return
+    for index, (channel_id, item, loc) in enumerate(entries):
         channel = schedules.channels[channel_id]
-        delay = _delay(wave, item, index)
-        if item is not None and item.delay is not None and item.delay < timedelta(0):
+        due = _due(start, wave, item, index)
+        if due is None:
+            message = f"'{doc.id}/{channel_id}' would be due after {LATEST_DUE.year}: shorten every or delay"
+            problems.append(error(doc.path, doc.source.locate(loc), "timing", message))
             continue
         params = {**channel.params, **wave.params, **(item.params if item else {})}
         yield Publication(
             id=f"{doc.id}/{channel_id}",
             channel=channel_id,
             video=wave.video,
-            due=start + delay,
+            due=due,
             type=wave.type,
             wave=doc.id,
             file=doc.path,
@@ -149,8 +185,21 @@ def expand_wave(doc: WaveDoc, schedules: Schedules, problems: list[Problem]) -> 
         )
 
 
+def _due(
+    start: datetime, wave: models.Wave, item: models.ChannelItem | None, index: int
+) -> datetime | None:
+    """``start`` plus the item's delay; None when that lies beyond :data:`LATEST_DUE`."""
+    try:
+        due = start + _delay(wave, item, index)
+    except OverflowError:
+        return None
+    return due if due < LATEST_DUE else None
+
+
 def _all_delayed(wave: models.Wave) -> bool:
-    return all(isinstance(item, models.ChannelItem) and item.delay is not None for item in wave.channels)
+    return all(
+        isinstance(item, models.ChannelItem) and item.delay is not None for item in wave.channels
+    )
 
 
 def _delay(wave: models.Wave, item: models.ChannelItem | None, index: int) -> timedelta:
@@ -173,8 +222,11 @@ def _expanded_channels(
         loc: Loc = ("channels", index, "channel") if item else ("channels", index)
         members = _members(ref, schedules, platforms)
         if members is None:
-            pos = doc.source.locate(loc)
-            problems.append(error(doc.path, pos, "unknown-channel", _unknown_ref(ref, schedules, platforms)))
+            if schedules.channels_loaded:
+                pos = doc.source.locate(loc)
+                problems.append(
+                    error(doc.path, pos, "unknown-channel", _unknown_ref(ref, schedules, platforms))
+                )
             continue
         for channel_id in members:
             if channel_id in seen:
@@ -187,7 +239,9 @@ def _expanded_channels(
             yield channel_id, item, loc
 
 
-def _members(ref: str, schedules: Schedules, platforms: Mapping[str, tuple[str, ...]]) -> tuple[str, ...] | None:
+def _members(
+    ref: str, schedules: Schedules, platforms: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...] | None:
     kind, _, name = ref.partition(":")
     if name and kind == "group":
         group = schedules.groups.get(name)
@@ -238,6 +292,13 @@ def _overlay(pub: Publication, records: Mapping[str, Record]) -> Publication:
     return replace(pub, due=record.due, video=record.video or pub.video, params=params)
 
 
+def _withdrawn(pub: Publication, control: Control) -> Publication:
+    """``pub`` marked ``cancelled_by_control`` when control.yaml cancels it before a claim."""
+    if pub.cancelled or pub.claimed or control.cancel_of(pub.id, pub.channel, pub.wave) is None:
+        return pub
+    return replace(pub, cancelled_by_control=True)
+
+
 def ledger_only(record: Record, schedules: Schedules) -> Publication:
     """A publication that only the ledger knows (its file was deleted or renamed)."""
     assert record.channel is not None and record.due is not None
@@ -285,6 +346,8 @@ def fill_queue(
     within ``min_gap`` of it.
     """
     channel = schedules.channels.get(doc.channel)
+    if channel is None and not schedules.channels_loaded:
+        return []
     if channel is None:
         message = f"queue for unknown channel '{doc.channel}'{_hint(doc.channel, schedules.channels)}: name the file after a channel id"
         problems.append(error(doc.path, (1, 1), "unknown-channel", message))
@@ -307,8 +370,9 @@ def fill_queue(
             continue
         seen.add(video)
         if video not in schedules.videos:
-            message = f"unknown video '{video}'{_hint(video, schedules.videos)}"
-            problems.append(error(doc.path, doc.source.locate(loc), "unknown-video", message))
+            if schedules.videos_loaded:
+                message = f"unknown video '{video}'{_hint(video, schedules.videos)}"
+                problems.append(error(doc.path, doc.source.locate(loc), "unknown-video", message))
             continue
         pub_id = f"queue/{channel.id}/{video}"
         pub = Publication(
@@ -326,20 +390,64 @@ def fill_queue(
             estimated=True,
         )
         record = records.get(pub_id)
-        if record is not None and record.claim is not None and record.due is not None and record.state != "released":
-            placed.append(replace(pub, due=record.due, record=record, estimated=False, video=record.video or video))
+        if (
+            record is not None
+            and record.claim is not None
+            and record.due is not None
+            and record.state != "released"
+        ):
+            placed.append(
+                replace(
+                    pub, due=record.due, record=record, estimated=False, video=record.video or video
+                )
+            )
         elif control.cancel_of(pub_id, channel.id, None) is not None:
-            placed.append(replace(pub, cancelled=True, record=record, due=record.due if record and record.due else now))
+            placed.append(
+                replace(
+                    pub,
+                    cancelled=True,
+                    record=record,
+                    due=record.due if record and record.due else now,
+                )
+            )
         else:
             pending.append(replace(pub, record=record))
-    start = slots_start(doc, channel)
-    floor = max([start, now - channel.max_lateness, *(pub.due for pub in placed if not pub.cancelled)])
-    free = _free_slots(channel, busy, floor)
+    # Claimed and released items keep their due: later items route around them too.
+    busy += [pub.due for pub in placed if blocks_slots(pub)]
+    busy += [due for pub in pending if (due := _released_due(pub)) is not None]
+    free = _free_slots(channel, sorted(busy), _queue_floor(doc, channel, placed, now))
     for pub in pending:
-        released = pub.record.due if pub.record is not None and pub.record.state == "released" else None
-        due = released if released is not None else next(free)
+        due = _released_due(pub) or _next_slot(free)
+        if due is None:
+            message = f"no posting slot of '{channel.id}' is left for '{pub.id}' before the end of the calendar"
+            problems.append(error(doc.path, doc.source.locate(pub.loc), "no-slots", message))
+            continue
         placed.append(replace(pub, due=due))
     return placed
+
+
+def _released_due(pub: Publication) -> datetime | None:
+    """The due a ``released`` event gave this queue item (``retry --at``), if any."""
+    record = pub.record
+    return record.due if record is not None and record.state == "released" else None
+
+
+def _queue_floor(
+    doc: QueueDoc, channel: ChannelConfig, placed: Sequence[Publication], now: datetime
+) -> datetime:
+    """The latest of ``start``, the claimed items' dues and ``now - max_lateness``."""
+    candidates = [slots_start(doc, channel), *(pub.due for pub in placed if not pub.cancelled)]
+    with contextlib.suppress(OverflowError):  # a --now at the calendar's start: start is later
+        candidates.append(now - channel.max_lateness)
+    return max(candidates)
+
+
+def _next_slot(free: Iterator[datetime]) -> datetime | None:
+    """The next free slot, or None when the calendar has none left."""
+    try:
+        return next(free)
+    except (StopIteration, ValueError, OverflowError):
+        return None
 
 
 def slots_start(doc: QueueDoc, channel: ChannelConfig) -> datetime:
@@ -349,13 +457,17 @@ def slots_start(doc: QueueDoc, channel: ChannelConfig) -> datetime:
 
 def blocks_slots(pub: Publication) -> bool:
     """True when ``pub`` went out or will go out, so a queue must keep ``min_gap`` from it."""
-    if pub.cancelled:
+    if pub.cancelled or pub.cancelled_by_control:
         return False
     record = pub.record
-    return not (record is not None and record.is_final() and record.delivered_nothing() and not pub.rearmed)
+    return not (
+        record is not None and record.is_final() and record.delivered_nothing() and not pub.rearmed
+    )
 
 
-def _free_slots(channel: ChannelConfig, busy: list[datetime], floor: datetime) -> Iterator[datetime]:
+def _free_slots(
+    channel: ChannelConfig, busy: list[datetime], floor: datetime
+) -> Iterator[datetime]:
     """Slot instants at or after ``floor`` that keep ``min_gap`` from ``busy`` and each other."""
     taken = list(busy)
     gap = channel.min_gap

@@ -9,7 +9,6 @@ than :data:`MAX_ALIASES` alias uses, nesting deeper than :data:`MAX_DEPTH` and f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,6 @@ MAX_DEPTH = 64
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_DEEP_LINE = re.compile(r"^ {200,}\S", re.MULTILINE)
 
 Position = tuple[int, int]
 
@@ -95,14 +93,33 @@ def parse_yaml(data: bytes | str, path: str) -> tuple[Any, Source]:
         pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or str(exc)
         raise YamlError(_problem(path, pos, "yaml-syntax", f"invalid YAML: {reason}")) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        pos = (before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        character = (
+            f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        )
+        message = f"invalid YAML: unacceptable character {character}: {exc.reason}"
+        raise YamlError(_problem(path, pos, "yaml-syntax", message)) from None
     except yaml.YAMLError as exc:
         raise YamlError(_problem(path, (1, 1), "yaml-syntax", f"invalid YAML: {exc}")) from None
     if len(nodes) > 1:
         mark = nodes[1].start_mark
         pos = (mark.line + 1, mark.column + 1)
-        raise YamlError(_problem(path, pos, "yaml-multi", "one YAML document per file: remove the '---' and what follows"))
+        raise YamlError(
+            _problem(
+                path,
+                pos,
+                "yaml-multi",
+                "one YAML document per file: remove the '---' and what follows",
+            )
+        )
     if not nodes or nodes[0] is None:
-        raise YamlError(_problem(path, (1, 1), "yaml-empty", "the file is empty: write its content or delete it"))
+        raise YamlError(
+            _problem(
+                path, (1, 1), "yaml-empty", "the file is empty: write its content or delete it"
+            )
+        )
     source = Source(path, text)
     return _Builder(path).build(nodes[0], 0), source
 
@@ -110,7 +127,9 @@ def parse_yaml(data: bytes | str, path: str) -> tuple[Any, Source]:
 def _decode(data: bytes | str, path: str) -> str:
     size = len(data)
     if size > MAX_BYTES:
-        message = f"the file is {size:,} bytes; files over {MAX_BYTES:,} bytes are refused: split it"
+        message = (
+            f"the file is {size:,} bytes; files over {MAX_BYTES:,} bytes are refused: split it"
+        )
         raise YamlError(_problem(path, (0, 0), "yaml-too-large", message))
     if isinstance(data, str):
         return data
@@ -122,14 +141,23 @@ def _decode(data: bytes | str, path: str) -> str:
         raise YamlError(_problem(path, (line, 1), "yaml-encoding", message)) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        raise YamlError(_problem(path, (line, 1), "yaml-encoding", "the file contains NUL bytes: it is not a text file"))
+        raise YamlError(
+            _problem(
+                path,
+                (line, 1),
+                "yaml-encoding",
+                "the file contains NUL bytes: it is not a text file",
+            )
+        )
     return text.removeprefix("\ufeff")
 
 
 def _guard_depth(text: str, path: str) -> None:
-    """Refuse pathological nesting before libyaml's recursive composer sees it."""
-    if _bracket_depth(text) <= MAX_DEPTH and not _DEEP_LINE.search(text):
-        return
+    """Refuse pathological nesting before libyaml's recursive composer sees it.
+
+    The composer recurses once per level in C, so ``- - - ...`` or ``[[[...`` 100,000 deep
+    would overflow the stack: the event stream (flat, cheap) is walked first.
+    """
     depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.CBaseLoader):
@@ -146,17 +174,6 @@ def _guard_depth(text: str, path: str) -> None:
         return  # the composer reports syntax errors with their position
 
 
-def _bracket_depth(text: str) -> int:
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 class _Builder:
     """Turns a composed node tree into plain values, checking keys, tags and aliases."""
 
@@ -164,11 +181,20 @@ class _Builder:
         self.path = path
         self.seen: set[int] = set()
         self.alias_uses = 0
+        self.expanding = 0  # > 0 while building the content of an alias
 
     def build(self, node: yaml.Node, depth: int) -> Any:
-        self._visit(node, depth)
         if isinstance(node, yaml.ScalarNode):
+            self._visit(node, depth)
             return node.value
+        repeated = self._visit(node, depth)
+        self.expanding += repeated
+        try:
+            return self._collection(node, depth)
+        finally:
+            self.expanding -= repeated
+
+    def _collection(self, node: yaml.Node, depth: int) -> Any:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, depth + 1) for item in node.value]
         result: dict[str, Any] = {}
@@ -181,19 +207,32 @@ class _Builder:
             result[key] = self.build(value_node, depth + 1)
         return result
 
-    def _visit(self, node: yaml.Node, depth: int) -> None:
+    def _visit(self, node: yaml.Node, depth: int) -> bool:
+        """Check one node; True when it was met before (reached through an alias).
+
+        Every alias of a scalar counts, and every collection met again, also inside the
+        content of another alias (so nested aliases count what they expand to).
+        """
         if node.tag not in (_STR, _MAP, _SEQ):
-            self._fail(node, "yaml-tag", f"YAML tags such as '{node.tag}' are not allowed: write plain values")
+            self._fail(
+                node,
+                "yaml-tag",
+                f"YAML tags such as '{node.tag}' are not allowed: write plain values",
+            )
         if depth > MAX_DEPTH:
             self._fail(node, "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels is refused")
-        if isinstance(node, yaml.ScalarNode):
-            return
-        if id(node) in self.seen:
-            self.alias_uses += 1
-            if self.alias_uses > MAX_ALIASES:
-                self._fail(node, "yaml-aliases", f"more than {MAX_ALIASES} alias uses are refused: write the values out")
-        else:
+        if id(node) not in self.seen:
             self.seen.add(id(node))
+            return False
+        if not (isinstance(node, yaml.ScalarNode) and self.expanding):
+            self.alias_uses += 1
+        if self.alias_uses > MAX_ALIASES:
+            self._fail(
+                node,
+                "yaml-aliases",
+                f"more than {MAX_ALIASES} alias uses are refused: write the values out",
+            )
+        return True
 
     def _fail(self, node: yaml.Node, code: str, message: str) -> None:
         mark = node.start_mark
