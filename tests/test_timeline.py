@@ -422,9 +422,9 @@ def test_ics_event_fields(small: Path) -> None:
     assert str(calendar["PRODID"]) == ics.PRODID
     assert str(calendar["X-WR-CALNAME"]) == "Publications"
     assert result.stdout_bytes.startswith(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
-    assert (
-        result.stdout_bytes.count(b"\r\n") == result.stdout_bytes.count(b"\n") - 1
-    )  # click adds one "\n"
+    # every line ends in CRLF, the last one included (RFC 5545): no bare "\n" added
+    assert result.stdout_bytes.count(b"\r\n") == result.stdout_bytes.count(b"\n")
+    assert result.stdout_bytes.endswith(b"END:VCALENDAR\r\n")
     by_uid = {str(event["UID"]): event for event in calendar.walk("VEVENT")}
     yt = by_uid["trailer/yt-main@scheduler"]
     assert str(yt["SUMMARY"]) == "trailer on yt-main"
