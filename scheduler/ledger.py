@@ -137,14 +137,30 @@ def _parse_line(raw: bytes, path: str, number: int) -> tuple[LedgerEvent | None,
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        name = data["event"]
+        name = data.get("event")
         if name not in EVENTS or not isinstance(data.get("id"), str):
             raise ValueError(f"unknown event {name!r}")
         at = times.to_utc(times.parse_datetime(data["at"]))
-    except (ValueError, KeyError, TypeError) as exc:
+        _check_fields(data)
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         message = f"unusable ledger line ({exc}); it is kept and ignored: restore it from the branch history"
         return None, error(path, (number, 1), "ledger-line", message)
     return LedgerEvent(data["id"], name, at, data, path, number), None
+
+
+def _check_fields(data: Mapping[str, Any]) -> None:
+    """Raise ValueError for a field of the wrong type, so no later step trips on it."""
+    for key in ("channel", "video", "reason", "url", "actor", "run", "not_before", "due"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValueError(f"'{key}' must be a string")
+    for key in ("due", "not_before"):
+        if data.get(key) is not None:
+            times.to_utc(times.parse_datetime(data[key]))
+    attempt = data.get("attempt")
+    if attempt is not None and (
+        not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 0
+    ):
+        raise ValueError("'attempt' must be a whole number")
 
 
 def fold_events(events: Iterable[LedgerEvent]) -> dict[str, Record]:
