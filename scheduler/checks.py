@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scheduler import times
@@ -104,17 +105,30 @@ def duplicate_videos(
     return problems
 
 
-def overlaps(
+@dataclass(frozen=True)
+class Overlap:
+    """Two publications of one channel closer than its ``min_gap``.
+
+    ``at`` is where it is reported (and what a fix moves), ``free`` the first time it could take.
+    """
+
+    channel: str
+    at: Publication
+    other: Publication
+    free: datetime
+    min_gap: timedelta
+
+
+def overlap_pairs(
     pubs: Iterable[Publication],
     schedules: Schedules,
     canonical: Mapping[str, str],
     report_at: Collection[str] = frozenset(),
-) -> list[Problem]:
-    """Two publications on one channel closer than its ``min_gap`` (see :func:`reported_pair`)."""
+) -> Iterator[Overlap]:
+    """Every pair of neighbours on a channel closer than its ``min_gap`` (query)."""
     by_channel: dict[str, list[Publication]] = defaultdict(list)
     for pub in pubs:
         by_channel[canonical.get(pub.channel, pub.channel)].append(pub)
-    problems = []
     for channel_id, found in by_channel.items():
         channel = schedules.channels.get(channel_id)
         if channel is None:
@@ -127,14 +141,32 @@ def overlaps(
             ):
                 continue
             at, other = reported_pair(earlier, later, report_at)
-            free = next_free_time(at.due, dues, channel.min_gap)
-            file, pos = where(at, schedules)
-            message = (
-                f"'{at.id}' at {times.format_utc(at.due)} is within {times.format_duration(channel.min_gap)} "
-                f"(min_gap of '{channel_id}') of {describe(other, schedules)}: move it to {times.format_utc(free)} or later"
+            yield Overlap(
+                channel_id,
+                at,
+                other,
+                next_free_time(at.due, dues, channel.min_gap),
+                channel.min_gap,
             )
-            subject = f"overlap|{'|'.join(sorted((earlier.id, later.id)))}"
-            problems.append(error(file, pos, "overlap", message, subject))
+
+
+def overlaps(
+    pubs: Iterable[Publication],
+    schedules: Schedules,
+    canonical: Mapping[str, str],
+    report_at: Collection[str] = frozenset(),
+) -> list[Problem]:
+    """Two publications on one channel closer than its ``min_gap`` (see :func:`reported_pair`)."""
+    problems = []
+    for found in overlap_pairs(pubs, schedules, canonical, report_at):
+        at, other = found.at, found.other
+        file, pos = where(at, schedules)
+        message = (
+            f"'{at.id}' at {times.format_utc(at.due)} is within {times.format_duration(found.min_gap)} "
+            f"(min_gap of '{found.channel}') of {describe(other, schedules)}: move it to {times.format_utc(found.free)} or later"
+        )
+        subject = f"overlap|{'|'.join(sorted((at.id, other.id)))}"
+        problems.append(error(file, pos, "overlap", message, subject))
     return problems
 
 

@@ -186,7 +186,9 @@ def validate(opts: Options, base: str | None, fix: bool, strict: bool, fmt: str)
     """Check the schedule files: schema, references, conflicts, timing, GitHub's limits."""
     from scheduler.commands.validate import run_validate
 
-    found, checked = run_validate(opts, base=base, fix=fix)
+    found, checked, fixed = run_validate(opts, base=base, fix=fix)
+    for line in fixed:
+        click.echo(line, err=True)
     if fmt == "json":
         click.echo(problem_views.as_json(found))
     elif fmt == "github":

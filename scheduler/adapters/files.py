@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from scheduler.errors import InputError
+from scheduler.fixes import Shift
 from scheduler.problems import Problem, error
 
 SCHEDULES = "schedules"
@@ -40,6 +44,40 @@ def read_schedules(root: Path) -> tuple[dict[str, bytes], list[Problem]]:
     return files, problems
 
 
-def apply_fixes(root: Path, world: object, problems: object) -> int:
-    """Apply unambiguous shifts to wave files (comment-preserving); returns files changed."""
-    return 0
+def apply_fixes(root: Path, shifts: Sequence[Shift]) -> list[str]:
+    """Write ``shifts`` into the wave files; returns the files changed.
+
+    Each new value replaces exactly the characters of the old scalar (its quoting kept), so
+    comments, indentation and every other byte of the file stay as they were.
+    """
+    changed: list[str] = []
+    for file in sorted({shift.file for shift in shifts}):
+        path = root / file
+        text = path.read_text(encoding="utf-8")
+        spans = []
+        for shift in (s for s in shifts if s.file == file):
+            node = _node_at(yaml.compose(text, Loader=yaml.CBaseLoader), shift.loc)
+            if isinstance(node, yaml.ScalarNode):
+                quote = node.style if node.style in ("'", '"') else ""
+                spans.append(
+                    (node.start_mark.index, node.end_mark.index, f"{quote}{shift.value}{quote}")
+                )
+        for start, end, value in sorted(spans, reverse=True):
+            text = text[:start] + value + text[end:]
+        if spans:
+            path.write_text(text, encoding="utf-8")
+            changed.append(file)
+    return changed
+
+
+def _node_at(node: yaml.Node | None, loc: Sequence[str | int]) -> yaml.Node | None:
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if key.value == part), None)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+        else:
+            return None
+    return node

@@ -4,41 +4,54 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scheduler.adapters.files import read_schedules
+from scheduler import times
+from scheduler.adapters.files import apply_fixes, read_schedules
 from scheduler.base import compare_with_base
-from scheduler.errors import UsageError
+from scheduler.errors import GitError, UsageError
+from scheduler.fixes import suggested_shifts
 from scheduler.problems import Problem
 from scheduler.world import build_world
+
+MAX_FIX_PASSES = 10  # a fix can reveal the next conflict; stop after this many rounds
 
 if TYPE_CHECKING:
     from scheduler.cli import Options
 
 
-def run_validate(opts: Options, *, base: str | None, fix: bool) -> tuple[list[Problem], int]:
-    """(problems to report, number of schedule files checked)."""
+def run_validate(
+    opts: Options, *, base: str | None, fix: bool
+) -> tuple[list[Problem], int, list[str]]:
+    """(problems to report, number of schedule files checked, lines saying what --fix did)."""
     from scheduler.cli import read_state
 
-    files, file_problems = read_schedules(opts.root)
     repo, state = read_state(opts)
-    world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
-    found = world.problems()
+    base_files = None
     if base is not None:
         if repo is None:
             raise UsageError("--base needs a git repository: run inside one, or drop --base")
-        base_sha = repo.resolve(base)
+        try:
+            base_sha = repo.resolve(base)
+        except GitError:
+            base_sha = None
         if base_sha is None:
             raise UsageError(
                 f"--base {base}: no such commit here (fetch it first, e.g. git fetch origin {base})"
             )
         base_files = repo.read_tree(base_sha, "schedules/")
-        base_world = build_world(base_files, state, now=opts.now)
-        found = compare_with_base(world, base_world)
-    if fix:
-        from scheduler.adapters.files import apply_fixes
-
-        fixed = apply_fixes(opts.root, world, found)
-        if fixed:
-            files, file_problems = read_schedules(opts.root)
-            world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+    fixed: list[str] = []
+    for passes in range(MAX_FIX_PASSES + 1):
+        files, file_problems = read_schedules(opts.root)
+        world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+        if base_files is None:
             found = world.problems()
-    return found, len(files)
+        else:
+            found = compare_with_base(world, build_world(base_files, state, now=opts.now))
+        shifts = suggested_shifts(world) if fix and passes < MAX_FIX_PASSES else []
+        if not shifts:
+            break
+        apply_fixes(opts.root, shifts)
+        fixed += [
+            f"fixed {s.file}: moved '{s.pub_id}' to {times.format_utc(s.new_due)} ({'.'.join(map(str, s.loc))}: {s.value})"
+            for s in shifts
+        ]
+    return found, len(files), fixed
