@@ -59,9 +59,10 @@ def apply_fixes(root: Path, shifts: Sequence[Shift]) -> list[str]:
             node = _node_at(yaml.compose(text, Loader=yaml.CBaseLoader), shift.loc)
             if isinstance(node, yaml.ScalarNode):
                 quote = node.style if node.style in ("'", '"') else ""
-                spans.append(
-                    (node.start_mark.index, node.end_mark.index, f"{quote}{shift.value}{quote}")
-                )
+                value = shift.value
+                if node.value.upper().endswith("Z") and value.endswith("+00:00"):
+                    value = value.removesuffix("+00:00") + "Z"  # keep the form it was written in
+                spans.append((node.start_mark.index, node.end_mark.index, f"{quote}{value}{quote}"))
         for start, end, value in sorted(spans, reverse=True):
             text = text[:start] + value + text[end:]
         if spans:
