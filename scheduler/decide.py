@@ -6,6 +6,7 @@ requests.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ from scheduler.planning import Publication, blocks_slots
 from scheduler.world import World
 
 STALE_CLAIM = timedelta(minutes=15)
+# Hold causes under which a publication is never "missed": it was cancelled, or it went out
+# under another id; it cannot be late for a post that must not (or did already) happen.
+SETTLED_ELSEWHERE = frozenset({"cancelled", "already-published"})
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,12 @@ def due_publications(world: World) -> Decisions:
     stale = tuple(
         record
         for record in world.records.values()
-        if record.state == "claimed" and record.claim is not None and record.claim.at <= now - STALE_CLAIM
+        if record.state == "claimed"
+        and record.claim is not None
+        and record.claim.at <= now - STALE_CLAIM
     )
     occupied = _occupied(world.records.values(), world)
+    canonical = checks.canonical_channels(world.schedules.channels)
     later_of_conflict = _later_of_conflicts(world)
     claims: list[Claim] = []
     missed: list[tuple[Publication, str]] = []
@@ -57,16 +64,19 @@ def due_publications(world: World) -> Decisions:
     for pub in world.publications:
         if not _actionable(pub, now):
             continue
-        if pub.type != "independent" and now > pub.due + pub.max_lateness:
+        cause = _hold_cause(pub, world, occupied, later_of_conflict)
+        late = pub.type != "independent" and now > pub.due + pub.max_lateness
+        if late and cause not in SETTLED_ELSEWHERE:
             missed.append((pub, "late"))
             continue
-        cause = _hold_cause(pub, world, occupied, later_of_conflict)
         if cause is not None:
             record = pub.record
             already = record is not None and cause in record.held
             (waiting if already else held).append((pub, cause))
             continue
         claims.append(Claim(pub, _next_attempt(pub.record), pub.due))
+        # from now on the (channel, video) is taken: a later duplicate is already published
+        occupied.setdefault((canonical.get(pub.channel, pub.channel), pub.video), pub.id)
     spaced, gap_missed = _space_catch_up(claims, world)
     return Decisions(tuple(spaced), tuple(missed + gap_missed), tuple(held), stale, tuple(waiting))
 
@@ -122,7 +132,9 @@ def _occupied(records: Iterable[Record], world: World) -> dict[tuple[str, str], 
     result: dict[tuple[str, str], str] = {}
     for record in records:
         if record.blocks_others() and record.channel and record.video:
-            result.setdefault((canonical.get(record.channel, record.channel), record.video), record.id)
+            result.setdefault(
+                (canonical.get(record.channel, record.channel), record.video), record.id
+            )
     return result
 
 
@@ -145,43 +157,63 @@ def _later_of_conflicts(world: World) -> set[str]:
         if config is None:
             continue
         group.sort(key=lambda pub: (pub.due, pub.id))
-        for earlier, pub in zip(group, group[1:], strict=False):
-            if pub.due - earlier.due < config.min_gap and not pub.claimed and not (earlier.estimated and pub.estimated):
+        for earlier, pub in itertools.pairwise(group):
+            if (
+                pub.due - earlier.due < config.min_gap
+                and not pub.claimed
+                and not (earlier.estimated and pub.estimated)
+            ):
                 later.add(pub.id)
     return later
 
 
-def _space_catch_up(claims: list[Claim], world: World) -> tuple[list[Claim], list[tuple[Publication, str]]]:
+def _space_catch_up(
+    claims: list[Claim], world: World
+) -> tuple[list[Claim], list[tuple[Publication, str]]]:
     """After a stall, keep each channel's gap: ``not_before = max(due, previous + min_gap)``.
 
-    What that pushes past ``max_lateness`` is missed (reason ``gap``); queue items never miss.
+    ``previous`` is the ``not_before`` of the channel's latest post sent by an earlier tick, or
+    of this tick's previous claim on the channel; a claim of this tick whose ``not_before`` has
+    passed is posted at once, so it counts as posted ``now``. What that pushes past
+    ``max_lateness`` is missed (reason ``gap``); queue items never miss. Returns the claims with
+    their ``not_before`` and the publications missed for the gap.
     """
+    canonical = checks.canonical_channels(world.schedules.channels)
     previous: dict[str, datetime] = {}
     for record in world.records.values():
         sent = _sent_not_before(record)
         if sent is not None and record.channel is not None:
-            previous[record.channel] = max(previous.get(record.channel, sent), sent)
+            key = canonical.get(record.channel, record.channel)
+            previous[key] = max(previous.get(key, sent), sent)
     spaced: list[Claim] = []
     missed: list[tuple[Publication, str]] = []
     for claim in sorted(claims, key=lambda c: (c.pub.due, c.pub.id)):
         pub = claim.pub
-        channel = world.schedules.channels.get(pub.channel)
+        key = canonical.get(pub.channel, pub.channel)
+        channel = world.schedules.channels.get(key)
         gap = channel.min_gap if channel else timedelta(0)
         not_before = pub.due
-        last = previous.get(pub.channel)
+        last = previous.get(key)
         if last is not None and last + gap > not_before and last <= pub.due + pub.max_lateness:
             not_before = last + gap
         if pub.type != "independent" and not_before > pub.due + pub.max_lateness:
             missed.append((pub, "gap"))
             continue
-        previous[pub.channel] = not_before
+        previous[key] = max(not_before, world.now, last or not_before)
         spaced.append(Claim(pub, claim.attempt, not_before))
     return spaced, missed
 
 
 def _sent_not_before(record: Record) -> datetime | None:
-    """The ``not_before`` of a publication that went out (or may have), for spacing."""
-    if record.state not in ("claimed", "dispatched", "published", "unknown") or record.claim is None:
+    """The ``not_before`` of a publication that went out (or may have), for spacing; its due
+    when the claim carries no readable one (a line written by hand)."""
+    if (
+        record.state not in ("claimed", "dispatched", "published", "unknown")
+        or record.claim is None
+    ):
         return None
     value = record.claim.get("not_before")
-    return times.to_utc(times.parse_datetime(value)) if isinstance(value, str) else record.due
+    try:
+        return times.to_utc(times.parse_datetime(value)) if isinstance(value, str) else record.due
+    except ValueError:
+        return record.due

@@ -41,7 +41,9 @@ class MemoryStateStore:
             digest.update(path.encode() + files[path])
         commit = digest.hexdigest()[:40]
         trailers = parse_trailers(message) or dict(base.trailers)
-        self.current = StateSnapshot(commit=commit, files=merged, trailers=trailers, source="memory")
+        self.current = StateSnapshot(
+            commit=commit, files=merged, trailers=trailers, source="memory"
+        )
         self.commits.append((commit, message))
         return self.current
 

@@ -8,8 +8,9 @@ re-appends the same events and never recomputes.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from scheduler import ledger, times
 from scheduler.decide import Claim, Decisions, due_publications
 from scheduler.errors import StateConflict, StateError
-from scheduler.payload import encoded_size, publication_entry
-from scheduler.ports import DispatchOutcome, DispatchRequest, Dispatcher, StateSnapshot, StateStore
+from scheduler.payload import publication_entry
+from scheduler.ports import Dispatcher, DispatchOutcome, DispatchRequest, StateSnapshot, StateStore
 from scheduler.problems import Problem
 from scheduler.world import World, build_world
 
@@ -30,7 +31,7 @@ CLOCK_SKEW = timedelta(minutes=2)
 @dataclass
 class TickReport:
     """What one tick did; ``exit_code`` is 1 when something failed, went unknown, was missed
-    or newly held."""
+    or newly held, or a schedule file could not be used (``problems``)."""
 
     dispatched: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
@@ -45,7 +46,14 @@ class TickReport:
     @property
     def exit_code(self) -> int:
         """0 all well, 1 trouble (section 5 of the contract)."""
-        trouble = self.failed or self.unknown or self.missed or self.held or not self.usable
+        trouble = (
+            self.failed
+            or self.unknown
+            or self.missed
+            or self.held
+            or self.problems
+            or not self.usable
+        )
         return 1 if trouble else 0
 
     def as_json(self) -> dict[str, list[str]]:
@@ -109,6 +117,7 @@ def run_tick(
             report.problems = [p for p in world.load_problems if p.severity == "error"]
             report.lines.append("channels or videos cannot be loaded: nothing was done")
             return report
+        report.problems = _file_problems(world)
         decisions = due_publications(world)
         claims, refused = _preflight(decisions.claims, world, dispatcher, settings, checked)
         events = _decision_events(decisions, refused, world, settings, now)
@@ -129,31 +138,60 @@ def run_tick(
             "the next tick tries again"
         )
     if claims:
-        _dispatch_and_record(claims, world, state, store=store, dispatcher=dispatcher, now=now,
-                             settings=settings, report=report)
+        _dispatch_and_record(
+            claims,
+            world,
+            state,
+            store=store,
+            dispatcher=dispatcher,
+            now=now,
+            settings=settings,
+            report=report,
+        )
     return report
+
+
+def _file_problems(world: World) -> list[Problem]:
+    """Errors that left part of the schedule out (a wave or queue file that cannot be used)."""
+    found = [*world.load_problems, *world.plan.problems]
+    return sorted((p for p in found if p.severity == "error"), key=Problem.sort_key)
 
 
 # --------------------------------------------------------------------------- claiming
 
 
-def _target(pub_channel: str, world: World, settings: TickSettings) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class _Target:
+    """Where a publication's request goes: its channel's repository, or the outbox."""
+
+    repo: str | None  # the channel's publisher repository (None: the channel has none)
+    event_type: str
+    outbox: bool  # written to the outbox on the state branch instead of sent
+
+
+def _target(pub_channel: str, world: World, settings: TickSettings) -> _Target:
+    """Return where the publications of ``pub_channel`` go under ``settings.backend``."""
     channel = world.schedules.channels.get(pub_channel)
     if channel is None:
-        return None, "publish"
-    repo = None if settings.backend == "outbox" else channel.repo
-    return repo, channel.event_type
+        return _Target(None, "publish", True)
+    return _Target(
+        channel.repo, channel.event_type, channel.repo is None or settings.backend == "outbox"
+    )
 
 
 def _preflight(
-    claims: Sequence[Claim], world: World, dispatcher: Dispatcher, settings: TickSettings,
+    claims: Sequence[Claim],
+    world: World,
+    dispatcher: Dispatcher,
+    settings: TickSettings,
     checked: dict[str, DispatchOutcome],
 ) -> tuple[list[Claim], list[tuple[Claim, DispatchOutcome]]]:
     """Check each target repository once; claims for a repository that fails are not made."""
     kept: list[Claim] = []
     refused: list[tuple[Claim, DispatchOutcome]] = []
     for claim in claims:
-        repo, _ = _target(claim.pub.channel, world, settings)
+        target = _target(claim.pub.channel, world, settings)
+        repo = None if target.outbox else target.repo
         if repo is not None and repo not in checked:
             checked[repo] = dispatcher.check_repo(repo)
         outcome = checked.get(repo) if repo is not None else None
@@ -165,49 +203,115 @@ def _preflight(
 
 
 def _decision_events(
-    decisions: Decisions, refused: Sequence[tuple[Claim, DispatchOutcome]], world: World,
-    settings: TickSettings, now: datetime,
+    decisions: Decisions,
+    refused: Sequence[tuple[Claim, DispatchOutcome]],
+    world: World,
+    settings: TickSettings,
+    now: datetime,
 ) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for record in decisions.stale:
-        events.append(ledger.new_event(record.id, "unknown", now, due=record.due, channel=record.channel,
-                                       video=record.video, attempt=record.attempt, reason="no result within 15 minutes of the claim",
-                                       run=settings.run_id))
+        events.append(
+            ledger.new_event(
+                record.id,
+                "unknown",
+                now,
+                due=record.due,
+                channel=record.channel,
+                video=record.video,
+                attempt=record.attempt,
+                reason="no result within 15 minutes of the claim",
+                run=settings.run_id,
+            )
+        )
     for pub, reason in decisions.missed:
-        events.append(ledger.new_event(pub.id, "missed", now, due=pub.due, channel=pub.channel, video=pub.video,
-                                       reason=reason, run=settings.run_id))
+        events.append(
+            ledger.new_event(
+                pub.id,
+                "missed",
+                now,
+                due=pub.due,
+                channel=pub.channel,
+                video=pub.video,
+                reason=reason,
+                run=settings.run_id,
+            )
+        )
     for pub, cause in decisions.held:
-        events.append(ledger.new_event(pub.id, "held", now, due=pub.due, channel=pub.channel, video=pub.video,
-                                       reason=cause, run=settings.run_id))
+        events.append(
+            ledger.new_event(
+                pub.id,
+                "held",
+                now,
+                due=pub.due,
+                channel=pub.channel,
+                video=pub.video,
+                reason=cause,
+                run=settings.run_id,
+            )
+        )
     for claim, outcome in refused:
         pub = claim.pub
         last = pub.record.last_outcome if pub.record else None
         if last is not None and last.event == "failed" and last.get("reason") == outcome.reason:
             continue  # already recorded; the report still says it failed
-        events.append(ledger.new_event(pub.id, "failed", now, due=pub.due, channel=pub.channel, video=pub.video,
-                                       reason=outcome.reason, retryable=outcome.retryable or None,
-                                       detail=outcome.detail or None, run=settings.run_id))
+        events.append(
+            ledger.new_event(
+                pub.id,
+                "failed",
+                now,
+                due=pub.due,
+                channel=pub.channel,
+                video=pub.video,
+                reason=outcome.reason,
+                retryable=outcome.retryable or None,
+                detail=outcome.detail or None,
+                run=settings.run_id,
+            )
+        )
     for claim in decisions.claims:
         if any(claim is refused_claim for refused_claim, _ in refused):
             continue
         pub = claim.pub
-        entry = publication_entry(pub, world.schedules, attempt=claim.attempt, not_before=claim.not_before)
-        events.append(ledger.new_event(pub.id, "claimed", now, due=pub.due, channel=pub.channel, video=pub.video,
-                                       attempt=claim.attempt, not_before=claim.not_before, run=settings.run_id,
-                                       sha=settings.sha, payload=entry))
+        entry = publication_entry(
+            pub, world.schedules, attempt=claim.attempt, not_before=claim.not_before
+        )
+        events.append(
+            ledger.new_event(
+                pub.id,
+                "claimed",
+                now,
+                due=pub.due,
+                channel=pub.channel,
+                video=pub.video,
+                attempt=claim.attempt,
+                not_before=claim.not_before,
+                run=settings.run_id,
+                sha=settings.sha,
+                payload=entry,
+            )
+        )
     return events
 
 
-def _fill_report(report: TickReport, decisions: Decisions, refused: Sequence[tuple[Claim, DispatchOutcome]],
-                 world: World) -> None:
+def _fill_report(
+    report: TickReport,
+    decisions: Decisions,
+    refused: Sequence[tuple[Claim, DispatchOutcome]],
+    world: World,
+) -> None:
     report.unknown += [record.id for record in decisions.stale]
     report.missed += [pub.id for pub, _ in decisions.missed]
     report.held += [pub.id for pub, _ in decisions.held]
     report.failed += [claim.pub.id for claim, _ in refused]
     for record in decisions.stale:
-        report.lines.append(f"unknown   {record.id}: claimed at {times.format_utc(record.claim.at) if record.claim else '?'} with no result; check the receiver, then `scheduler retry {record.id}` if it did not go out")
+        report.lines.append(
+            f"unknown   {record.id}: claimed at {times.format_utc(record.claim.at) if record.claim else '?'} with no result; check the receiver, then `scheduler retry {record.id}` if it did not go out"
+        )
     for pub, reason in decisions.missed:
-        report.lines.append(f"missed    {pub.id}: due {times.format_utc(pub.due)}, now past max_lateness ({reason})")
+        report.lines.append(
+            f"missed    {pub.id}: due {times.format_utc(pub.due)}, now past max_lateness ({reason})"
+        )
     for pub, cause in decisions.held:
         report.lines.append(f"held      {pub.id}: {cause}")
     for claim, outcome in refused:
@@ -219,20 +323,25 @@ def _fill_report(report: TickReport, decisions: Decisions, refused: Sequence[tup
 
 @dataclass
 class _Batch:
-    repo: str | None
-    event_type: str
+    target: _Target
     claims: list[Claim]
     entries: list[dict[str, Any]]
+    outbox_file: str | None = None  # set when the batch is an outbox line
 
 
 def build_batches(claims: Iterable[Claim], world: World, settings: TickSettings) -> list[_Batch]:
     """Requests grouped by (repo, event_type), at most ``max_batch`` each (the smallest of the
-    channels in it), split to keep ``client_payload`` under GitHub's size limit."""
-    grouped: dict[tuple[str | None, str], list[Claim]] = defaultdict(list)
+    channels in it), split to keep ``client_payload`` under GitHub's size limit as sent.
+
+    Outbox lines are grouped the same way (by the channel's repository, null where it has none)
+    and by the outbox file of their publications.
+    """
+    grouped: dict[tuple[_Target, str | None], list[Claim]] = defaultdict(list)
     for claim in claims:
-        grouped[_target(claim.pub.channel, world, settings)].append(claim)
+        target = _target(claim.pub.channel, world, settings)
+        grouped[(target, _outbox_file(claim) if target.outbox else None)].append(claim)
     batches: list[_Batch] = []
-    for (repo, event_type), group in sorted(grouped.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])):
+    for (target, outbox_file), group in sorted(grouped.items(), key=_group_order):
         current: _Batch | None = None
         limit = 0
         size = 0
@@ -240,11 +349,15 @@ def build_batches(claims: Iterable[Claim], world: World, settings: TickSettings)
             entry = _entry_of(claim, world)
             channel = world.schedules.channels.get(claim.pub.channel)
             cap = channel.max_batch if channel else 1
-            entry_size = encoded_size(entry) + 1
-            if current is None or len(current.claims) + 1 > min(limit, cap) or size + entry_size > PAYLOAD_BUDGET:
-                current = _Batch(repo, event_type, [], [])
+            entry_size = wire_size(entry) + len(", ")
+            if (
+                current is None
+                or len(current.claims) + 1 > min(limit, cap)
+                or size + entry_size > PAYLOAD_BUDGET
+            ):
+                current = _Batch(target, [], [], outbox_file)
                 batches.append(current)
-                limit, size = cap, encoded_size({"publications": [], "run": settings.run_id})
+                limit, size = cap, wire_size({"publications": [], "run": settings.run_id})
             limit = min(limit, cap)
             current.claims.append(claim)
             current.entries.append(entry)
@@ -252,36 +365,58 @@ def build_batches(claims: Iterable[Claim], world: World, settings: TickSettings)
     return batches
 
 
+def _group_order(
+    item: tuple[tuple[_Target, str | None], list[Claim]],
+) -> tuple[bool, str, str, str]:
+    """Return the sort key of a group: requests first, by repository and event type; then outbox."""
+    (target, outbox_file), _ = item
+    return target.outbox, target.repo or "", target.event_type, outbox_file or ""
+
+
+def wire_size(value: Any) -> int:
+    """Bytes of ``value`` as the request carries it: PyGithub's ``json.dumps`` (ASCII escapes,
+    ``", "`` and ``": "`` separators), the largest of the ways GitHub could measure it."""
+    return len(json.dumps(value).encode())
+
+
+def _outbox_file(claim: Claim) -> str:
+    """The outbox file of a publication: the month of its ledger file, for good."""
+    month = ledger.ledger_file_for(claim.pub.record, claim.pub.due).removeprefix("ledger/")
+    return "outbox/" + month
+
+
 def _entry_of(claim: Claim, world: World) -> dict[str, Any]:
-    return publication_entry(claim.pub, world.schedules, attempt=claim.attempt, not_before=claim.not_before)
+    return publication_entry(
+        claim.pub, world.schedules, attempt=claim.attempt, not_before=claim.not_before
+    )
 
 
 def _dispatch_and_record(
-    claims: Sequence[Claim], world: World, state: StateSnapshot, *, store: StateStore, dispatcher: Dispatcher,
-    now: datetime, settings: TickSettings, report: TickReport,
+    claims: Sequence[Claim],
+    world: World,
+    state: StateSnapshot,
+    *,
+    store: StateStore,
+    dispatcher: Dispatcher,
+    now: datetime,
+    settings: TickSettings,
+    report: TickReport,
 ) -> None:
     events: list[dict[str, Any]] = []
     outbox: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    auth_failed: dict[str, DispatchOutcome] = {}
-    for batch in build_batches(claims, world, settings):
-        payload = {"publications": batch.entries, "run": settings.run_id}
-        if batch.repo is None:
-            month = ledger.ledger_file_for(None, batch.claims[0].pub.due).removeprefix("ledger/")
-            outbox["outbox/" + month].append({"repo": _channel_repo(batch, world), "event_type": batch.event_type,
-                                              "client_payload": payload})
-            outcome = DispatchOutcome("ok")
-            backend = "outbox"
-        elif batch.repo in auth_failed:
-            outcome = auth_failed[batch.repo]
-            backend = "github"
-        else:
-            request = DispatchRequest(batch.repo, batch.event_type, payload, tuple(c.pub.id for c in batch.claims))
-            outcome = dispatcher.send(request)
-            report.requests += 1
-            backend = "github"
-            if outcome.kind == "failed" and outcome.reason == "auth":
-                auth_failed[batch.repo] = outcome
-        events += _outcome_events(batch, outcome, backend, now, settings, report)
+    for batch, outcome in _send_batches(
+        build_batches(claims, world, settings), dispatcher, settings, report
+    ):
+        if batch.outbox_file is not None:
+            payload = {"publications": batch.entries, "run": settings.run_id}
+            outbox[batch.outbox_file].append(
+                {
+                    "repo": batch.target.repo,
+                    "event_type": batch.target.event_type,
+                    "client_payload": payload,
+                }
+            )
+        events += _outcome_events(batch, outcome, now, settings, report)
     subject = _subject("record", events, settings)
     records = world.records
     for round_number in range(settings.max_rounds):
@@ -301,33 +436,98 @@ def _dispatch_and_record(
     )
 
 
-def _channel_repo(batch: _Batch, world: World) -> str | None:
-    channel = world.schedules.channels.get(batch.claims[0].pub.channel)
-    return channel.repo if channel else None
+def _send_batches(
+    batches: Sequence[_Batch], dispatcher: Dispatcher, settings: TickSettings, report: TickReport
+) -> Iterator[tuple[_Batch, DispatchOutcome]]:
+    """Send the batches one after another; yield each with its outcome (command).
+
+    Outbox batches are accepted as they are (the caller writes them). After an auth failure
+    nothing more is sent to that repository; once the rate-limit wait budget is used up nothing
+    more is sent at all, and what is left fails the same way (retryable).
+    """
+    auth_failed: dict[str, DispatchOutcome] = {}
+    exhausted: DispatchOutcome | None = None
+    for batch in batches:
+        repo = batch.target.repo
+        if batch.outbox_file is not None or repo is None:
+            yield batch, DispatchOutcome("ok")
+            continue
+        outcome = auth_failed.get(repo) or exhausted
+        if outcome is None:
+            ids = tuple(claim.pub.id for claim in batch.claims)
+            payload = {"publications": batch.entries, "run": settings.run_id}
+            outcome = dispatcher.send(DispatchRequest(repo, batch.target.event_type, payload, ids))
+            report.requests += 1
+            if outcome.kind == "failed" and outcome.reason == "auth":
+                auth_failed[repo] = outcome
+            elif outcome.kind == "failed" and outcome.reason == "rate_limited":
+                exhausted = outcome
+        yield batch, outcome
 
 
-def _outcome_events(batch: _Batch, outcome: DispatchOutcome, backend: str, now: datetime,
-                    settings: TickSettings, report: TickReport) -> list[dict[str, Any]]:
+def _outcome_events(
+    batch: _Batch,
+    outcome: DispatchOutcome,
+    now: datetime,
+    settings: TickSettings,
+    report: TickReport,
+) -> list[dict[str, Any]]:
     events = []
+    backend = "outbox" if batch.outbox_file is not None else "github"
+    where = "outbox" if batch.outbox_file is not None else batch.target.repo
     for claim in batch.claims:
         pub = claim.pub
-        common: dict[str, Any] = {"due": pub.due, "channel": pub.channel, "video": pub.video,
-                                  "attempt": claim.attempt, "run": settings.run_id}
+        common: dict[str, Any] = {
+            "due": pub.due,
+            "channel": pub.channel,
+            "video": pub.video,
+            "attempt": claim.attempt,
+            "run": settings.run_id,
+        }
         if outcome.kind == "ok":
-            events.append(ledger.new_event(pub.id, "dispatched", now, backend=backend, not_before=claim.not_before,
-                                           **common))
+            events.append(
+                ledger.new_event(
+                    pub.id,
+                    "dispatched",
+                    now,
+                    backend=backend,
+                    not_before=claim.not_before,
+                    **common,
+                )
+            )
             report.dispatched.append(pub.id)
-            report.lines.append(f"dispatched {pub.id} -> {batch.repo or 'outbox'} (not_before {times.format_utc(claim.not_before)})")
+            report.lines.append(
+                f"dispatched {pub.id} -> {where} (not_before {times.format_utc(claim.not_before)})"
+            )
         elif outcome.kind == "failed":
-            events.append(ledger.new_event(pub.id, "failed", now, reason=outcome.reason,
-                                           retryable=outcome.retryable or None, detail=outcome.detail or None, **common))
+            events.append(
+                ledger.new_event(
+                    pub.id,
+                    "failed",
+                    now,
+                    reason=outcome.reason,
+                    retryable=outcome.retryable or None,
+                    detail=outcome.detail or None,
+                    **common,
+                )
+            )
             report.failed.append(pub.id)
             report.lines.append(f"failed    {pub.id}: {outcome.reason}: {outcome.detail}")
         else:
-            events.append(ledger.new_event(pub.id, "unknown", now, reason=outcome.reason or "ambiguous",
-                                           detail=outcome.detail or None, **common))
+            events.append(
+                ledger.new_event(
+                    pub.id,
+                    "unknown",
+                    now,
+                    reason=outcome.reason or "ambiguous",
+                    detail=outcome.detail or None,
+                    **common,
+                )
+            )
             report.unknown.append(pub.id)
-            report.lines.append(f"unknown   {pub.id}: {outcome.detail}; never re-sent automatically")
+            report.lines.append(
+                f"unknown   {pub.id}: {outcome.detail}; never re-sent automatically"
+            )
     return events
 
 
@@ -350,7 +550,10 @@ def append_events(
             due = times.to_utc(times.parse_datetime(event.get("due") or event["at"]))
             first_file[pub_id] = ledger.ledger_file_for(records.get(pub_id), due)
         by_file[first_file[pub_id]].append(event)
-    return {path: bytes(state.files.get(path, b"")) + ledger.encode_lines(rows) for path, rows in by_file.items()}
+    return {
+        path: bytes(state.files.get(path, b"")) + ledger.encode_lines(rows)
+        for path, rows in by_file.items()
+    }
 
 
 def _subject(step: str, events: Sequence[Mapping[str, Any]], settings: TickSettings) -> str:
@@ -361,7 +564,9 @@ def _subject(step: str, events: Sequence[Mapping[str, Any]], settings: TickSetti
     return f"tick {step}: {summary} (run {settings.run_id})"
 
 
-def save_state(store: StateStore, state: StateSnapshot, changes: Mapping[str, bytes], subject: str) -> StateSnapshot:
+def save_state(
+    store: StateStore, state: StateSnapshot, changes: Mapping[str, bytes], subject: str
+) -> StateSnapshot:
     """Commit ``changes`` on ``state`` with the ``Scheduler-Ledger`` trailers of every ledger file."""
     merged = {**state.files, **changes}
     message = subject + "\n\n" + "\n".join(ledger.trailers(merged)) + "\n"

@@ -43,17 +43,18 @@ def execute_tick(opts: Options, *, push: bool, dry_run: bool, backend: str) -> T
             "--dry-run writes and sends nothing, so it cannot --push: drop one of the two"
         )
     files, file_problems = read_schedules(opts.root)
-    repo, git_store = writable_store(opts, push=push and not dry_run)
-    store: StateStore = git_store
+    store: StateStore
     dispatcher: Dispatcher
-    if dry_run:
-        store = MemoryStateStore(git_store.load())
-        dispatcher = RecordingDispatcher()
-    elif backend == "outbox":
-        dispatcher = RecordingDispatcher()
+    if dry_run:  # reads the state as every read-only command does: empty outside git
+        from scheduler.cli import read_state
+
+        repo, state = read_state(opts)
+        store, dispatcher = MemoryStateStore(state), RecordingDispatcher()
     else:
-        dispatcher = github_dispatcher()
-    settings = TickSettings(run_id=run_id(), sha=repo.head(), backend=backend, backoff=backoff)
+        repo, store = writable_store(opts, push=push)
+        dispatcher = RecordingDispatcher() if backend == "outbox" else github_dispatcher()
+    sha = repo.head() if repo is not None else None
+    settings = TickSettings(run_id=run_id(), sha=sha, backend=backend, backoff=backoff)
     return run_tick(
         files,
         store=store,

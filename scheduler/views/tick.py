@@ -21,7 +21,10 @@ def summary(report: TickReport) -> str:
     rows = ["### Scheduler tick", ""]
     for name in ("dispatched", "failed", "unknown", "missed", "held"):
         ids: list[str] = getattr(report, name)
-        rows.append(f"- **{name}**: {len(ids)}" + (": " + ", ".join(f"`{i}`" for i in ids[:50]) if ids else ""))
+        rows.append(
+            f"- **{name}**: {len(ids)}"
+            + (": " + ", ".join(f"`{i}`" for i in ids[:50]) if ids else "")
+        )
         if len(ids) > 50:
             rows.append(f"  (and {len(ids) - 50} more)")
     return "\n".join(rows) + "\n"
