@@ -6,6 +6,7 @@ Every command is parse -> one call -> render -> exit code. ``SchedulerError`` be
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -146,10 +147,15 @@ def read_state(opts: Options) -> tuple[GitRepo | None, StateSnapshot]:
 
 
 def load_world(opts: Options) -> World:
-    """Files + state + now, for the read-only commands."""
+    """Files + state + now, for the read-only commands (a warning when files are invalid)."""
     files, file_problems = read_schedules(opts.root)
     _, state = read_state(opts)
-    return build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+    world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+    broken = sorted({p.file for p in world.load_problems if p.severity == "error"})
+    if broken:
+        shown = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")
+        click.echo(f"Warning: {shown} cannot be used as written: run scheduler validate", err=True)
+    return world
 
 
 def _time_bound(value: str | None, option: str, zone: ZoneInfo) -> datetime | None:
@@ -236,6 +242,15 @@ def list_(
     selector = _selector(kwargs)
     world = load_world(opts)
     zone = opts.zone(world)
+    for name in video:
+        if name not in world.schedules.videos and all(
+            pub.video != name for pub in world.publications
+        ):
+            close = difflib.get_close_matches(name, list(world.schedules.videos), 1)
+            raise UsageError(
+                f"--video {name}: no such video"
+                + (f" (did you mean '{close[0]}'?)" if close else "")
+            )
     selector.check_names(world.schedules, world.publications)
     start, end = _time_bound(from_, "--from", zone), _time_bound(to, "--to", zone)
     pubs = [
@@ -264,8 +279,9 @@ def show(opts: Options, pub_id: str) -> None:
     world = load_world(opts)
     pub = world.plan.by_id().get(pub_id)
     if pub is None:
-        Selector(ids=(pub_id,)).check_names(world.schedules, world.publications)
-        raise UsageError(f"no publication '{pub_id}'")  # pragma: no cover - check_names raised
+        close = difflib.get_close_matches(pub_id, [p.id for p in world.publications], 1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ": `scheduler list` shows every id"
+        raise UsageError(f"no publication '{pub_id}'{hint}")
     click.echo(listing.show(world, pub, opts.zone(world)))
 
 

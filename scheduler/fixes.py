@@ -41,11 +41,11 @@ def suggested_shifts(world: World) -> list[Shift]:
         delta = found.free - pub.due
         index = pub.loc[1] if len(pub.loc) > 1 and isinstance(pub.loc[1], int) else None
         entry = doc.wave.channels[index] if index is not None else None
-        if isinstance(entry, models.ChannelItem) and entry.delay is not None:
+        if index is not None and isinstance(entry, models.ChannelItem) and entry.delay is not None:
             value = times.format_duration(entry.delay + delta)
             shifts[pub.id] = Shift(
                 doc.path, ("channels", index, "delay"), value, pub.id, found.free
-            )  # type: ignore[arg-type]
+            )
         elif sum(1 for other in world.publications if other.file == doc.path) == 1:
             shifts[pub.id] = Shift(
                 doc.path, ("at",), _moved_at(doc.wave, delta), pub.id, found.free

@@ -55,7 +55,15 @@ _DEFAULT_CANDIDATES = (
 _NOT_A_WORK_TREE = ("not a git repository", "must be run in a work tree")
 _TRAILER = re.compile(r"^Scheduler-Ledger: (\S+) (\d+) ([0-9a-f]{64})$", re.MULTILINE)
 _TRAILER_GREP = r"^Scheduler-Ledger: [^ ]+ [0-9]+ [0-9a-f]{64}$"
-_PUSH_RACES = ("non-fast-forward", "fetch first", "stale info", "already exists", "lock")
+_PUSH_RACES = (
+    "non-fast-forward",
+    "fetch first",
+    "stale info",
+    "already exists",
+    "lock",
+    "failed to update ref",
+    "but expected",
+)
 _BAD_REF_CHARS = re.compile(r"[\s~^:?*\[\\]|\.\.|@\{|//|/\.|^[-/.]|[/.]$|\.lock$")
 
 
@@ -499,7 +507,8 @@ class GitStateStore:
             self.repo._git("push", "--porcelain", "--no-verify", self.remote, refspec)
         except _GitFailure as exc:
             rejected = _text(exc.stdout)
-            if any(race in rejected for race in _PUSH_RACES):
+            said = rejected + "\n" + str(exc)  # a lost ref-update race is told on stderr
+            if any(race in said for race in _PUSH_RACES):
                 raise StateConflict(
                     f"'{self.remote}/{self.ref_name}' moved since it was read (push rejected); "
                     "fetch, read it again and retry"
