@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from scheduler import times
 from scheduler.loading import ChannelConfig, Schedules, WaveDoc
-from scheduler.payload import MAX_PUBLICATION_BYTES, encoded_size, publication_entry
+from scheduler.payload import MAX_PUBLICATION_BYTES, publication_entry, wire_size
 from scheduler.planning import Plan, Publication, blocks_slots
 from scheduler.problems import Problem, error, warning
 
@@ -286,7 +286,7 @@ def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Pro
     for pub in pubs:
         if pub.cancelled or pub.cancelled_by_control or pub.file is None:
             continue
-        size = encoded_size(publication_entry(pub, schedules, attempt=1))
+        size = wire_size(publication_entry(pub, schedules, attempt=1))
         if size > MAX_PUBLICATION_BYTES:
             file, pos = where(pub, schedules)
             message = f"the payload of '{pub.id}' is {size:,} bytes; GitHub refuses 64 KB: shorten its params or video metadata"

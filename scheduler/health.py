@@ -95,12 +95,9 @@ def state_troubles(world: World) -> list[Trouble]:
 
     troubles = []
     try:
-        check_state(world.state, world.now)
+        check_state(world)
     except StateError as exc:
         troubles.append(Trouble("state", "scheduler-state", str(exc)))
-    for problem in world.load_problems:
-        if problem.code == "ledger-line":
-            troubles.append(Trouble("state", f"{problem.file}:{problem.line}", problem.message))
     return troubles
 
 

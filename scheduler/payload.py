@@ -64,6 +64,7 @@ def publication_entry(
     return entry
 
 
-def encoded_size(value: Any) -> int:
-    """Bytes of ``value`` as compact JSON (how GitHub measures the payload)."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+def wire_size(value: Any) -> int:
+    """Bytes of ``value`` as the request carries it: PyGithub's ``json.dumps`` (ASCII escapes,
+    ``", "`` and ``": "`` separators), the largest of the ways GitHub could measure it."""
+    return len(json.dumps(value).encode())

@@ -8,7 +8,6 @@ re-appends the same events and never recomputes.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 from scheduler import ledger, times
 from scheduler.decide import Claim, Decisions, due_publications
 from scheduler.errors import StateConflict, StateError
-from scheduler.payload import publication_entry
+from scheduler.payload import publication_entry, wire_size
 from scheduler.ports import Dispatcher, DispatchOutcome, DispatchRequest, StateSnapshot, StateStore
 from scheduler.problems import Problem
 from scheduler.world import World, build_world
@@ -78,17 +77,28 @@ class TickSettings:
     backoff: Callable[[int], None] = lambda attempt: None
 
 
-def check_state(state: StateSnapshot, now: datetime) -> None:
-    """Refuse a tampered ledger and a clock running behind the ledger (query)."""
+def check_state(world: World) -> None:
+    """Refuse a tampered or unreadable ledger, and a clock behind the ledger (query).
+
+    Acting on a ledger with lines it cannot read could send a publication twice, so a tick
+    (and every state-changing command) does nothing until the ledger is restored.
+    """
+    state, now = world.state, world.now
     bad = ledger.tampered_files(state.files, state.trailers)
     if bad:
         raise StateError(
             "ledger-tampered: lines vouched for by the scheduler's last commit were changed or removed in "
             f"{', '.join(bad)}; nothing was done. Restore the branch from its history (git log {state.commit or ''})"
         )
-    events, _ = ledger.parse_ledger(state.files)
-    if events:
-        newest = max(event.at for event in events)
+    unreadable = [p for p in world.load_problems if p.code == "ledger-line"]
+    if unreadable:
+        first = unreadable[0]
+        raise StateError(
+            f"ledger-unreadable: {len(unreadable)} ledger line(s) cannot be read, first {first.file}:{first.line}; "
+            "nothing was done. Restore the branch from its history"
+        )
+    if world.events:
+        newest = max(event.at for event in world.events)
         if now < newest - CLOCK_SKEW:
             raise StateError(
                 f"clock-skew: now is {times.format_utc(now)} but the ledger has an event at "
@@ -110,8 +120,8 @@ def run_tick(
     checked: dict[str, DispatchOutcome] = {}
     for round_number in range(settings.max_rounds):
         state = store.load()
-        check_state(state, now)
         world = build_world(files, state, now=now, extra_problems=tuple(file_problems))
+        check_state(world)
         if not world.schedules.usable:
             report.usable = False
             report.problems = [p for p in world.load_problems if p.severity == "error"]
@@ -371,12 +381,6 @@ def _group_order(
     """Return the sort key of a group: requests first, by repository and event type; then outbox."""
     (target, outbox_file), _ = item
     return target.outbox, target.repo or "", target.event_type, outbox_file or ""
-
-
-def wire_size(value: Any) -> int:
-    """Bytes of ``value`` as the request carries it: PyGithub's ``json.dumps`` (ASCII escapes,
-    ``", "`` and ``": "`` separators), the largest of the ways GitHub could measure it."""
-    return len(json.dumps(value).encode())
 
 
 def _outbox_file(claim: Claim) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from scheduler.errors import StateError
 from tests import fakegithub
 from tests.fakegithub import FakeGitHub
 from tests.tick_helpers import (
@@ -614,16 +615,21 @@ def test_queue_items_go_out_slot_by_slot_and_roll_forward_after_a_stall() -> Non
     }
 
 
-def test_a_hand_written_claim_without_a_readable_not_before_is_no_crash() -> None:
+def test_an_unreadable_ledger_line_stops_the_tick_before_anything_is_sent() -> None:
+    # a claim the tick cannot read might be the one that already sent this video: act on nothing
     line = (
         b'{"id":"old/tiktok-fr","event":"claimed","at":"2030-12-02T16:50:00Z","due":"2030-12-02T16:20:00Z",'
         b'"channel":"tiktok-fr","video":"recap","not_before":"soon"}\n'
     )
     rig = Rig(teaser(["tiktok-fr"]))
     rig.memory.save(rig.state(), {"ledger/2030-12.jsonl": line}, "by hand")
-    report = rig.tick("17:01")
-    assert summary(report) == empty_summary(dispatched=["teaser/tiktok-fr"])
-    assert not_befores(rig)["teaser/tiktok-fr"] == "2030-12-02T17:00:00Z"  # 16:20 + 30m is past
+    before = rig.state()
+    with pytest.raises(
+        StateError,
+        match=r"ledger-unreadable: 1 ledger line\(s\) cannot be read, first ledger/2030-12.jsonl:1",
+    ):
+        rig.tick("17:01")
+    assert rig.state() == before
 
 
 def test_outbox_lines_go_to_the_month_file_of_their_publications() -> None:

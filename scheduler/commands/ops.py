@@ -26,8 +26,8 @@ def change_state(
     files, file_problems = read_schedules(opts.root)
     for round_number in range(MAX_ROUNDS):
         state = store.load()
-        check_state(state, opts.now)
         world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+        check_state(world)
         outcome = compute(world)
         if outcome.is_empty():
             return outcome
