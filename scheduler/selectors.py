@@ -28,13 +28,20 @@ class Selector:
 
     def kinds(self) -> list[str]:
         """The selector kinds given, e.g. ``["channel"]``."""
-        pairs = (("id", self.ids), ("channel", self.channels), ("group", self.groups),
-                 ("platform", self.platforms), ("wave", self.waves))
+        pairs = (
+            ("id", self.ids),
+            ("channel", self.channels),
+            ("group", self.groups),
+            ("platform", self.platforms),
+            ("wave", self.waves),
+        )
         return [name for name, values in pairs if values]
 
     def describe(self) -> str:
         """``--channel yt-main --wave launch`` or ``everything``."""
-        parts = [f"--{kind} {value}" for kind in self.kinds() for value in getattr(self, kind + "s")]
+        parts = [
+            f"--{kind} {value}" for kind in self.kinds() for value in getattr(self, kind + "s")
+        ]
         return " ".join(parts) or "everything"
 
     def channel_set(self, schedules: Schedules) -> set[str] | None:
