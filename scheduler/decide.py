@@ -64,7 +64,7 @@ def due_publications(world: World) -> Decisions:
     for pub in world.publications:
         if not _actionable(pub, now):
             continue
-        cause = _hold_cause(pub, world, occupied, later_of_conflict)
+        cause = _hold_cause(pub, world, occupied, later_of_conflict, canonical)
         late = pub.type != "independent" and now > pub.due + pub.max_lateness
         if late and cause not in SETTLED_ELSEWHERE:
             missed.append((pub, "late"))
@@ -106,7 +106,11 @@ def _next_attempt(record: Record | None) -> int:
 
 
 def _hold_cause(
-    pub: Publication, world: World, occupied: Mapping[tuple[str, str], str], later: set[str]
+    pub: Publication,
+    world: World,
+    occupied: Mapping[tuple[str, str], str],
+    later: set[str],
+    canonical: Mapping[str, str],
 ) -> str | None:
     if world.control.cancel_of(pub.id, pub.channel, pub.wave) is not None:
         return "cancelled"
@@ -117,7 +121,6 @@ def _hold_cause(
         return "unknown-video"
     if video is not None and not video.ready:
         return "video-not-ready"
-    canonical = checks.canonical_channels(world.schedules.channels)
     owner = occupied.get((canonical.get(pub.channel, pub.channel), pub.video))
     if owner is not None and owner != pub.id:
         return "already-published"

@@ -94,12 +94,16 @@ class Schedules:
     channels_loaded: bool = True  # False: references to channels cannot be judged
     videos_loaded: bool = True  # False: references to videos cannot be judged
 
-    def platforms(self) -> dict[str, tuple[str, ...]]:
-        """platform label -> its channels, in file order."""
-        result: dict[str, list[str]] = {}
-        for channel in self.channels.values():
-            result.setdefault(channel.platform, []).append(channel.id)
-        return {name: tuple(ids) for name, ids in result.items()}
+    def platforms(self) -> Mapping[str, tuple[str, ...]]:
+        """platform label -> its channels, in file order (computed once)."""
+        cached: Mapping[str, tuple[str, ...]] | None = self.__dict__.get("_platforms")
+        if cached is None:
+            result: dict[str, list[str]] = {}
+            for channel in self.channels.values():
+                result.setdefault(channel.platform, []).append(channel.id)
+            cached = {name: tuple(ids) for name, ids in result.items()}
+            self.__dict__["_platforms"] = cached  # a cache, not state: the value never changes
+        return cached
 
     def locate(self, path: str, loc: Iterable[str | int], *, key: bool = False) -> tuple[int, int]:
         """(line, column) of ``loc`` in the file ``path`` ((0, 0) when unknown)."""

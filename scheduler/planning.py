@@ -113,17 +113,16 @@ def plan(
 def wave_start(doc: WaveDoc, problems: list[Problem]) -> datetime | None:
     """The wave's ``at`` as a UTC instant (None, with a problem, when it cannot be read)."""
     wave = doc.wave
-    pos = doc.source.locate(["at"])
     if wave.at.tzinfo is not None:
         return times.to_utc(wave.at)
     if wave.timezone is None:
         message = "'at' has no offset: add one (e.g. +01:00 or Z) or set timezone:"
-        problems.append(error(doc.path, pos, "naive-time", message))
+        problems.append(error(doc.path, doc.source.locate(["at"]), "naive-time", message))
         return None
     try:
         return times.localize_strict(wave.at, times.load_zone(wave.timezone))
     except ValueError as exc:
-        problems.append(error(doc.path, pos, "dst", str(exc)))
+        problems.append(error(doc.path, doc.source.locate(["at"]), "dst", str(exc)))
         return None
 
 

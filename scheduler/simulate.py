@@ -40,7 +40,7 @@ from scheduler import times
 from scheduler.control import Control
 from scheduler.decide import STALE_CLAIM
 from scheduler.errors import InputError, SchedulerError, StateConflict
-from scheduler.loading import classify
+from scheduler.loading import classify, load_schedules
 from scheduler.memory import MemoryStateStore
 from scheduler.planning import Publication
 from scheduler.ports import Dispatcher, DispatchOutcome, DispatchRequest, StateSnapshot, StateStore
@@ -403,6 +403,7 @@ class Runner:
         wrap_dispatcher: DispatcherWrapper | None = None,
     ) -> None:
         self.files = files
+        self.loaded = load_schedules(files)  # the files never change during a simulation
         self.scenario = scenario
         self.faults = faults
         self.file_problems = tuple(file_problems)
@@ -454,6 +455,7 @@ class Runner:
                 now=at,
                 settings=TickSettings(run_id=run_id),
                 file_problems=self.file_problems,
+                loaded=self.loaded,
             )
         except Crash:
             pass
@@ -478,7 +480,7 @@ class Runner:
 
     def _wake(self, state: StateSnapshot, at: datetime) -> datetime:
         """The first instant after ``at`` at which a tick on ``state`` may decide otherwise."""
-        world = build_world(self.files, state, now=at)
+        world = build_world(self.files, state, now=at, loaded=self.loaded)
         moments = [*_publication_moments(world.publications), *_control_moments(world.control)]
         moments += [
             record.claim.at + STALE_CLAIM for record in world.records.values() if record.claim

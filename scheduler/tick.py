@@ -20,7 +20,7 @@ from scheduler.errors import StateConflict, StateError
 from scheduler.payload import publication_entry, wire_size
 from scheduler.ports import Dispatcher, DispatchOutcome, DispatchRequest, StateSnapshot, StateStore
 from scheduler.problems import Problem
-from scheduler.world import World, build_world
+from scheduler.world import Loaded, World, build_world
 
 MAX_ROUNDS = 6
 PAYLOAD_BUDGET = 64_000  # GitHub refuses a client_payload of 64 KB (65,536 bytes) or more
@@ -114,13 +114,16 @@ def run_tick(
     now: datetime,
     settings: TickSettings,
     file_problems: Sequence[Problem] = (),
+    loaded: Loaded | None = None,
 ) -> TickReport:
     """Run one tick at ``now`` (command): claim, dispatch, record."""
     report = TickReport()
     checked: dict[str, DispatchOutcome] = {}
     for round_number in range(settings.max_rounds):
         state = store.load()
-        world = build_world(files, state, now=now, extra_problems=tuple(file_problems))
+        world = build_world(
+            files, state, now=now, extra_problems=tuple(file_problems), loaded=loaded
+        )
         check_state(world)
         if not world.schedules.usable:
             report.usable = False

@@ -15,6 +15,8 @@ from scheduler.ports import StateSnapshot
 from scheduler.problems import Problem
 from scheduler.status import status_of
 
+Loaded = tuple[Schedules, list[Problem]]
+
 
 @dataclass(frozen=True)
 class World:
@@ -50,9 +52,14 @@ def build_world(
     *,
     now: datetime,
     extra_problems: tuple[Problem, ...] = (),
+    loaded: Loaded | None = None,
 ) -> World:
-    """Load the schedule files and the state, and plan at ``now`` (query)."""
-    schedules, load_problems = load_schedules(files)
+    """Load the schedule files and the state, and plan at ``now`` (query).
+
+    ``loaded`` is ``load_schedules(files)`` already computed, for callers that plan the same
+    files many times (``simulate``).
+    """
+    schedules, load_problems = loaded if loaded is not None else load_schedules(files)
     events, ledger_problems = ledger.parse_ledger(state.files)
     records = ledger.fold_events(events)
     control = parse_control(state.files.get(CONTROL_FILE))
