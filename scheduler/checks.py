@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from scheduler import times
 from scheduler.loading import ChannelConfig, Schedules, WaveDoc
-from scheduler.payload import MAX_PUBLICATION_BYTES, publication_entry, wire_size
+from scheduler.payload import MAX_PUBLICATION_BYTES, publication_entry, video_entry, wire_size
 from scheduler.planning import Plan, Publication, blocks_slots
 from scheduler.problems import Problem, error, warning
 
@@ -195,8 +195,10 @@ def timing(pubs: Iterable[Publication], schedules: Schedules, now: datetime) -> 
             continue
         record = pub.record
         untouched = record is None or pub.rearmed
-        file, pos = where(pub, schedules)
-        if untouched and pub.due + pub.max_lateness < now:
+        if not untouched:
+            continue
+        if pub.due + pub.max_lateness < now:
+            file, pos = where(pub, schedules)
             message = (
                 f"'{pub.id}' is due {times.format_utc(pub.due)}, more than its max_lateness "
                 f"({times.format_duration(pub.max_lateness)}) in the past, and never went out: move it to the future or cancel it"
@@ -206,11 +208,11 @@ def timing(pubs: Iterable[Publication], schedules: Schedules, now: datetime) -> 
             )
         video = schedules.videos.get(pub.video)
         if (
-            untouched
-            and video is not None
+            video is not None
             and not video.ready
             and timedelta(0) <= pub.due - now < timedelta(hours=24)
         ):
+            file, pos = where(pub, schedules)
             message = f"video '{pub.video}' is not ready (ready: false) and '{pub.id}' is due {times.format_utc(pub.due)}: it will be held"
             problems.append(warning(file, pos, "not-ready", message, f"not-ready|{pub.id}"))
     return problems
@@ -283,11 +285,15 @@ def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Pro
     """Payloads GitHub would refuse; hours with more requests than one token may create."""
     problems = []
     per_hour: dict[tuple[datetime, str], set[str]] = defaultdict(set)
+    video_sizes: dict[str, int] = {}
     for pub in pubs:
         if pub.cancelled or pub.cancelled_by_control or pub.file is None:
             continue
-        size = wire_size(publication_entry(pub, schedules, attempt=1))
-        if size > MAX_PUBLICATION_BYTES:
+        if (
+            _may_be_large(pub, schedules, video_sizes)
+            and (size := wire_size(publication_entry(pub, schedules, attempt=1)))
+            > MAX_PUBLICATION_BYTES
+        ):
             file, pos = where(pub, schedules)
             message = f"the payload of '{pub.id}' is {size:,} bytes; GitHub refuses 64 KB: shorten its params or video metadata"
             problems.append(error(file, pos, "payload-size", message, f"payload-size|{pub.id}"))
@@ -298,15 +304,29 @@ def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Pro
     return problems + _request_rate(per_hour, schedules)
 
 
+ENTRY_OVERHEAD = 2048  # ids, channel, times, keys: far more than they ever take
+
+
+def _may_be_large(pub: Publication, schedules: Schedules, video_sizes: dict[str, int]) -> bool:
+    """A cheap upper bound first: most payloads are a few hundred bytes (query)."""
+    if pub.video not in video_sizes:
+        video_sizes[pub.video] = wire_size(video_entry(pub.video, schedules))
+    bound = video_sizes[pub.video] + ENTRY_OVERHEAD + len(pub.id) * 2
+    return bound + wire_size(dict(pub.params)) > MAX_PUBLICATION_BYTES
+
+
 def _request_rate(
     per_hour: Mapping[tuple[datetime, str], set[str]], schedules: Schedules
 ) -> list[Problem]:
+    smallest: dict[str, int] = {}
+    for channel in schedules.channels.values():
+        if channel.repo is not None:
+            smallest[channel.repo] = min(
+                smallest.get(channel.repo, channel.max_batch), channel.max_batch
+            )
     requests: dict[datetime, int] = defaultdict(int)
     for (hour, target), ids in per_hour.items():
-        repo = target.split("|")[0]
-        batch = min(
-            (ch.max_batch for ch in schedules.channels.values() if ch.repo == repo), default=50
-        )
+        batch = smallest.get(target.split("|")[0], 50)
         requests[hour] += -(-len(ids) // batch)
     problems = []
     for hour, count in sorted(requests.items()):

@@ -101,8 +101,12 @@ def plan(
         for pub_id, record in records.items()
         if pub_id not in known and pub_id not in queue_ids and record.channel and record.due
     )
+    by_channel: dict[str, list[Publication]] = {}
+    for pub in pubs:
+        by_channel.setdefault(pub.channel, []).append(pub)
     for queue_doc in schedules.queues:
-        pubs.extend(fill_queue(queue_doc, schedules, records, control, pubs, now, problems))
+        others = by_channel.get(queue_doc.channel, [])
+        pubs.extend(fill_queue(queue_doc, schedules, records, control, others, now, problems))
     pubs.sort(key=lambda pub: (pub.due, pub.channel, pub.id))
     return Plan(tuple(pubs), tuple(problems))
 
@@ -338,6 +342,9 @@ def fill_queue(
     problems: list[Problem],
 ) -> list[Publication]:
     """The queue's items placed in the channel's free posting slots, in order (query).
+
+    ``others`` are the publications the queue must route around (any channel's may be given;
+    only the queue channel's count).
 
     A claimed item keeps its due. The first unclaimed item takes the first free slot at or
     after the latest of ``start``, the last claimed item's due and ``now - max_lateness``; a
