@@ -312,7 +312,8 @@ def _may_be_large(pub: Publication, schedules: Schedules, video_sizes: dict[str,
     if pub.video not in video_sizes:
         video_sizes[pub.video] = wire_size(video_entry(pub.video, schedules))
     bound = video_sizes[pub.video] + ENTRY_OVERHEAD + len(pub.id) * 2
-    return bound + wire_size(dict(pub.params)) > MAX_PUBLICATION_BYTES
+    # JSON escapes a character to at most 6 ("\\uXXXX"): six times the repr bounds the params
+    return bound + 6 * len(repr(pub.params)) > MAX_PUBLICATION_BYTES
 
 
 def _request_rate(

@@ -42,6 +42,8 @@ class Control:
 
     def pause_of(self, pub_id: str, channel: str, wave: str | None, now: datetime) -> Hold | None:
         """The entry that pauses this publication at ``now``, most specific first (query)."""
+        if not (self.publications or self.channels or self.waves):
+            return self.everything if self.everything.pauses(now) else None
         for hold in self._entries(pub_id, channel, wave):
             if hold.pauses(now):
                 return hold
@@ -49,6 +51,8 @@ class Control:
 
     def cancel_of(self, pub_id: str, channel: str, wave: str | None) -> Hold | None:
         """The entry that cancels this publication, if any (query)."""
+        if not (self.publications or self.channels or self.waves):
+            return None
         for hold in self._entries(pub_id, channel, wave):
             if hold.cancelled:
                 return hold

@@ -93,6 +93,8 @@ def _apply(data: CommentedMap, change: Change) -> None:
         section[change.key] = entry
     else:
         section.pop(change.key, None)
+        if not section:
+            data.pop(change.section, None)
 
 
 def _scalar(value: str) -> Any:

@@ -6,10 +6,13 @@ what the selectors matched; the commands commit them.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scheduler import ledger, times
 from scheduler.control_edit import Change
@@ -56,6 +59,12 @@ def hold(
     """``pause`` (flag ``paused``) or ``cancel`` (flag ``cancelled``) entries for the selection."""
     if not reason.strip():
         raise UsageError("--reason is required: say why, it is recorded with the change")
+    _check_everything(selector, everything)
+    if until is not None and until <= world.now:
+        raise UsageError(
+            f"--until {times.format_utc(until)} is not after now ({times.format_utc(world.now)}): "
+            "a pause must end in the future"
+        )
     outcome = Outcome()
     stamp = {flag: "true", **_stamp(reason, actor, world.now, until)}
     if everything:
@@ -66,6 +75,10 @@ def hold(
         for key in keys:
             outcome.control.append(Change(section, key, stamp))
             outcome.lines.append(f"{flag} {section[:-1]} {key}")
+    if not outcome.control:
+        outcome.problems.append(
+            f"no publication matches {selector.describe()}: nothing was changed"
+        )
     if flag == "cancelled":
         outcome.lines += _already_out(world, selector)
     return outcome
@@ -78,6 +91,7 @@ def lift(world: World, selector: Selector, *, everything: bool) -> Outcome:
     ``--group`` or ``--platform`` channel entries (so a ``cancel --wave X`` is undone by
     ``resume --wave X``); a cancel in a schedule file is undone only by editing the file.
     """
+    _check_everything(selector, everything)
     outcome = Outcome()
     if everything:
         if world.control.everything.paused:
@@ -99,6 +113,14 @@ def lift(world: World, selector: Selector, *, everything: bool) -> Outcome:
     if not outcome.control:
         outcome.lines.append(f"nothing to lift for {selector.describe()}")
     return outcome
+
+
+def _check_everything(selector: Selector, everything: bool) -> None:
+    """Raise a usage error for ``--all`` given together with selectors."""
+    if everything and not selector.is_empty():
+        raise UsageError(
+            f"--all acts on the global flag only: drop {selector.describe()}, or drop --all"
+        )
 
 
 def _targets(world: World, selector: Selector) -> list[tuple[str, list[str]]]:
@@ -140,7 +162,7 @@ def retry(
         status = world.status(pub)
         if status not in RETRYABLE:
             outcome.problems.append(
-                f"{pub.id} is {status}: only unknown, failed or missed publications can be retried"
+                f"{pub.id} is {status}: only unknown, failed (or publish_failed) or missed publications can be retried"
             )
             continue
         outcome.events.append(
@@ -185,17 +207,23 @@ def record(
     """
     outcome = Outcome()
     records = world.records
+    planned = {pub.id for pub in world.publications}
+    seen: set[tuple[str, str, int | None]] = set()
     for result in results:
-        problem = _check_result(result, records, world, sender)
+        problem = _check_result(result, records, planned, world, sender)
         if problem is not None:
             outcome.problems.append(problem)
             continue
         rec = records[result.id]
         attempt = result.attempt if result.attempt is not None else _latest_dispatched(rec)
         name = "published" if result.result == "published" else "publish_failed"
-        if any(ev.event == name and ev.get("attempt") == attempt for ev in rec.events):
+        key = (result.id, name, attempt)
+        if key in seen or any(
+            ev.event == name and ev.get("attempt") == attempt for ev in rec.events
+        ):
             outcome.lines.append(f"already recorded: {result.id} {name} (attempt {attempt})")
             continue
+        seen.add(key)
         outcome.events.append(
             ledger.new_event(
                 result.id,
@@ -223,29 +251,75 @@ def _latest_dispatched(rec: ledger.Record) -> int | None:
     return None
 
 
+def shown(text: object, limit: int = 100) -> str:
+    """``text`` safe to print in one line of a log: control characters escaped, at most
+    ``limit`` characters (untrusted ids and logins from event files)."""
+    value = str(text)
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)
+    return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
+
+
+# Characters RFC 3986 allows in a URI; anything else (spaces, quotes, <, >) is refused.
+_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+MAX_URL = 2000
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be recorded, or None when it is a plain https: URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme != "https"
+        or not parts.hostname
+        or len(url) > MAX_URL
+        or not _URI_CHARS.fullmatch(url)
+    ):
+        return (
+            f"url must be an https: URL of at most {MAX_URL} characters, without spaces, "
+            "quotes or angle brackets (percent-encode them)"
+        )
+    return None
+
+
 def _check_result(
-    result: Result, records: Mapping[str, ledger.Record], world: World, sender: str | None
+    result: Result,
+    records: Mapping[str, ledger.Record],
+    planned: set[str],
+    world: World,
+    sender: str | None,
 ) -> str | None:
+    name = shown(result.id)
     if result.result not in ("published", "failed"):
-        return f"{result.id}: result must be published or failed, not {result.result!r}"
-    rec = records.get(result.id)
-    if rec is None:
-        return f"{result.id}: no such publication in the ledger (was it dispatched?)"
-    if result.url is not None and (not result.url.startswith("https://") or len(result.url) > 2000):
-        return f"{result.id}: url must be an https: URL of at most 2000 characters"
+        return f"{name}: result must be published or failed, not '{shown(result.result, 30)}'"
+    if result.url is not None and (problem := url_problem(result.url)) is not None:
+        return f"{name}: {problem}"
     if result.reason is not None and len(result.reason) >= MAX_REASON:
-        return f"{result.id}: reason must be under {MAX_REASON} characters"
-    dispatched = {ev.get("attempt") for ev in rec.events if ev.event == "dispatched"}
+        return f"{name}: reason must be under {MAX_REASON} characters"
+    rec = records.get(result.id)
+    dispatched = (
+        {ev.get("attempt") for ev in rec.events if ev.event == "dispatched"} if rec else set()
+    )
     if not dispatched:
-        return f"{result.id}: it was never dispatched, so there is no result to record"
+        if rec is None and result.id not in planned:
+            return f"{name}: no such publication{_id_hint(result.id, planned | set(records))}"
+        return f"{name}: it was never dispatched, so there is no result to record"
+    assert rec is not None
     if sender is not None:
         channel = world.schedules.channels.get(rec.channel or "")
         reporters = channel.reporters if channel else ()
         if sender not in reporters:
-            return f"{result.id}: sender '{sender}' is not among the reporters of channel '{rec.channel}'"
+            return f"{name}: sender '{shown(sender, 40)}' is not among the reporters of channel '{rec.channel}'"
         if result.attempt not in dispatched:
-            return f"{result.id}: attempt {result.attempt} was never dispatched (dispatched: {sorted(a for a in dispatched if a is not None)})"
+            return f"{name}: attempt {result.attempt} was never dispatched (dispatched: {sorted(a for a in dispatched if a is not None)})"
     return None
+
+
+def _id_hint(pub_id: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(pub_id, sorted(known), 1)
+    return f" (did you mean '{close[0]}'?)" if close else ": `scheduler list` shows every id"
 
 
 def results_from_event(event: Any) -> tuple[list[Result], str | None, list[str]]:
@@ -253,7 +327,11 @@ def results_from_event(event: Any) -> tuple[list[Result], str | None, list[str]]
     problems: list[str] = []
     if not isinstance(event, dict):
         return [], None, ["the event is not a JSON object"]
-    sender = event.get("sender", {}).get("login") if isinstance(event.get("sender"), dict) else None
+    login = event.get("sender", {}).get("login") if isinstance(event.get("sender"), dict) else None
+    sender = login if isinstance(login, str) and login else None
+    action = event.get("action")
+    if action is not None and action != "publication-result":
+        return [], sender, [f"the event is '{shown(action, 40)}', not a publication-result"]
     payload = event.get("client_payload")
     raw = payload.get("results") if isinstance(payload, dict) else None
     if not isinstance(raw, list):

@@ -60,7 +60,7 @@ def diff(head: World, base: World) -> PlanDiff:
         )
     paired = {pub.id for pair in renamed for pub in pair}
     rows += [_row("added", pub, None, pub.due) for pub in added if pub.id not in paired]
-    rows += [_row("removed", pub, pub.due, None) for pub in removed if pub.id not in paired]
+    rows += [_removed(pub) for pub in removed if pub.id not in paired]
     for pub_id in sorted(set(old) & set(new)):
         row = _compare(old[pub_id], new[pub_id])
         if row is None:
@@ -81,6 +81,14 @@ def _row(
     kind: str, pub: Publication, old_due: datetime | None, new_due: datetime | None, note: str = ""
 ) -> Row:
     return Row(kind, pub.id, pub.channel, pub.video, old_due, new_due, note, pub.estimated)
+
+
+def _removed(pub: Publication) -> Row:
+    """A publication the change removes; one already claimed stays in the ledger: no effect."""
+    if pub.claimed:
+        note = "already claimed: removing it from the files does not undo it"
+        return _row("no effect", pub, pub.due, None, note)
+    return _row("removed", pub, pub.due, None)
 
 
 def _intent(pub: Publication) -> tuple[datetime, str]:
@@ -104,12 +112,19 @@ def _compare(before: Publication, after: Publication) -> Row | None:
         return None
     if before.cancelled != after.cancelled:
         return _row("cancelled" if after.cancelled else "restored", after, before.due, after.due)
+    changed = [
+        f"{what} changed"
+        for what, differs in (
+            ("video", before.video != after.video),
+            ("params", dict(before.params) != dict(after.params)),
+        )
+        if differs
+    ]
     if before.due != after.due:
-        note = "queue slot, estimated" if after.estimated else ""
-        return _row("moved", after, before.due, after.due, note)
-    if before.video != after.video or dict(before.params) != dict(after.params):
-        what = "video" if before.video != after.video else "params"
-        return _row("changed", after, before.due, after.due, f"{what} changed")
+        note = ["queue slot, estimated"] if after.estimated else []
+        return _row("moved", after, before.due, after.due, "; ".join(note + changed))
+    if changed:
+        return _row("changed", after, before.due, after.due, "; ".join(changed))
     return None
 
 

@@ -156,8 +156,11 @@ def _guard_depth(text: str, path: str) -> None:
     """Refuse pathological nesting before libyaml's recursive composer sees it.
 
     The composer recurses once per level in C, so ``- - - ...`` or ``[[[...`` 100,000 deep
-    would overflow the stack: the event stream (flat, cheap) is walked first.
+    would overflow the stack: the event stream (flat) is walked first, unless a cheap bound
+    shows the file cannot nest that deep.
     """
+    if _depth_bound(text) <= MAX_DEPTH:
+        return
     depth = 0
     try:
         for event in yaml.parse(text, Loader=yaml.CBaseLoader):
@@ -172,6 +175,18 @@ def _guard_depth(text: str, path: str) -> None:
                 depth -= 1
     except yaml.YAMLError:
         return  # the composer reports syntax errors with their position
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound of the nesting depth: every level is opened by more indentation, by a
+    block sequence under a key at the same indentation, or by an indicator on the line."""
+    indent = indicators = 0
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        indent = max(indent, len(line) - len(stripped))
+        count = sum(map(stripped.count, "[{-?:"))
+        indicators = max(indicators, count)
+    return 2 * (indent + 1) + indicators + 1
 
 
 class _Builder:

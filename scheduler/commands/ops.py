@@ -38,8 +38,18 @@ def change_state(
         if outcome.events:
             changes.update(append_events(state, outcome.events, world.records))
         try:
-            save_state(store, state, changes, subject)
+            save_state(store, state, changes, one_line(subject))
             return outcome
         except StateConflict:
             backoff(round_number)
     raise StateError(f"the state branch moved {MAX_ROUNDS} times: nothing was changed; try again")
+
+
+def one_line(subject: str, limit: int = 200) -> str:
+    """``subject`` as one line of at most ``limit`` characters (control characters made spaces).
+
+    A commit's subject carries user text (a reason); kept to one line, it can never add a
+    ``Scheduler-Ledger`` trailer or any other line to the message.
+    """
+    flat = " ".join("".join(c if c.isprintable() else " " for c in subject).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

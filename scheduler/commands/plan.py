@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from scheduler.adapters.files import read_schedules
 from scheduler.errors import UsageError
-from scheduler.plan_diff import diff
+from scheduler.plan_diff import Row, diff
 from scheduler.views import plan as plan_views
 from scheduler.world import build_world
 
@@ -37,6 +38,11 @@ def run_plan(opts: Options, *, base: str | None, fmt: str) -> tuple[str, bool]:
     return plan_views.as_text(result, now=opts.now), conflicts
 
 
+def _chart_due(row: Row) -> datetime | None:
+    """Where the chart draws a row: when it will go out (a claimed one keeps its old due)."""
+    return row.old_due if row.kind == "no effect" else row.new_due
+
+
 def _chart(result: object, head: object) -> str | None:
     """A mermaid gantt of the affected window (None when nothing moved in time)."""
     try:
@@ -48,9 +54,9 @@ def _chart(result: object, head: object) -> str | None:
 
     assert isinstance(result, PlanDiff) and isinstance(head, World)
     rows = [
-        (r.channel, f"{r.kind} {r.id}", r.new_due, r.kind)
+        (r.channel, f"{r.kind} {r.id}", when, r.kind)
         for r in result.rows
-        if r.new_due is not None
+        if (when := _chart_due(r)) is not None
     ]
     if not rows:
         return None
