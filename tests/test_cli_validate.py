@@ -699,5 +699,7 @@ def test_show_an_outbox_channel(example: Path) -> None:
 def test_show_an_unknown_id_exits_2_with_a_did_you_mean(example: Path) -> None:
     result = run_cli(example, "show", "launch/yt-mai")
     assert result.exit_code == 2
-    assert result.stderr.endswith("no publication 'launch/yt-mai' (did you mean 'launch/yt-main'?)\n")
+    assert result.stderr.endswith(
+        "no publication 'launch/yt-mai' (did you mean 'launch/yt-main'?)\n"
+    )
     assert result.stdout == ""

@@ -62,9 +62,21 @@ def as_text(world: World, pubs: Sequence[Publication], zone: ZoneInfo) -> str:
     table = [("DUE", "CHANNEL LOCAL", "CHANNEL", "ID", "VIDEO", "STATUS")]
     for row, pub in zip(rows(world, pubs), pubs, strict=True):
         status = row["status"] + (" (estimated)" if pub.estimated else "")
-        table.append((times.format_local(pub.due, zone), row["local"] or "", pub.channel, pub.id, pub.video, status))
+        table.append(
+            (
+                times.format_local(pub.due, zone),
+                row["local"] or "",
+                pub.channel,
+                pub.id,
+                pub.video,
+                status,
+            )
+        )
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    ]
     lines.append(f"{len(pubs)} publication(s)")
     return "\n".join(lines)
 
@@ -75,7 +87,8 @@ def show(world: World, pub: Publication, zone: ZoneInfo) -> str:
     lines = [
         f"id:       {pub.id}",
         f"status:   {world.status(pub)}",
-        f"channel:  {pub.channel}" + (f" ({channel.platform}, {channel.timezone})" if channel else " (no longer defined)"),
+        f"channel:  {pub.channel}"
+        + (f" ({channel.platform}, {channel.timezone})" if channel else " (no longer defined)"),
         f"video:    {pub.video}",
         f"type:     {pub.type}" + (f" (wave {pub.wave})" if pub.wave else ""),
         f"due:      {times.format_utc(pub.due)} = {times.format_local(pub.due, zone)}"
@@ -88,15 +101,21 @@ def show(world: World, pub: Publication, zone: ZoneInfo) -> str:
         lines.append("file:     (none: only the ledger knows it; its file was deleted or renamed)")
     if pub.claimed and pub.intent_due not in (None, pub.due):
         assert pub.intent_due is not None
-        lines.append(f"note:     the file now says {times.format_utc(pub.intent_due)}: no effect, the claim fixed the due")
+        lines.append(
+            f"note:     the file now says {times.format_utc(pub.intent_due)}: no effect, the claim fixed the due"
+        )
     if pub.estimated:
-        lines.append(f"note:     queue slot estimated at {times.format_utc(world.now)}; fixed when claimed")
+        lines.append(
+            f"note:     queue slot estimated at {times.format_utc(world.now)}; fixed when claimed"
+        )
     if channel:
         target = channel.repo or "(outbox)"
         lines.append(f"dispatch: {target} event_type={channel.event_type}")
     lines.append("events:")
     events = pub.record.events if pub.record else ()
-    lines += [f"  {ev.file}:{ev.line}  {json.dumps(dict(ev.data), ensure_ascii=False)}" for ev in events] or ["  (none)"]
+    lines += [
+        f"  {ev.file}:{ev.line}  {json.dumps(dict(ev.data), ensure_ascii=False)}" for ev in events
+    ] or ["  (none)"]
     attempt = (pub.record.attempt if pub.record else 0) or 1
     entry = publication_entry(pub, world.schedules, attempt=attempt)
     lines.append("payload (one entry of client_payload.publications):")
