@@ -40,7 +40,7 @@ def publication_entry(
         entry = dict(stored)
         due = times.format_utc(pub.due)
         if entry.get("due") != due:  # released with a new due: the window moves with it
-            entry["due"] = due
+            entry["due"] = entry["not_before"] = due
             entry["expires_at"] = times.format_utc(pub.due + pub.max_lateness)
     else:
         channel = schedules.channels.get(pub.channel)

@@ -117,6 +117,8 @@ def show(world: World, pub: Publication, zone: ZoneInfo) -> str:
         f"  {ev.file}:{ev.line}  {json.dumps(dict(ev.data), ensure_ascii=False)}" for ev in events
     ] or ["  (none)"]
     attempt = (pub.record.attempt if pub.record else 0) or 1
+    if pub.record is not None and pub.record.state == "released":
+        attempt = pub.record.attempt + 1  # what the next claim will carry
     entry = publication_entry(pub, world.schedules, attempt=attempt)
     lines.append("payload (one entry of client_payload.publications):")
     lines += ["  " + line for line in json.dumps(entry, indent=2, ensure_ascii=False).splitlines()]
