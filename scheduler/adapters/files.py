@@ -11,6 +11,7 @@ import yaml
 from scheduler.errors import InputError
 from scheduler.fixes import Shift
 from scheduler.problems import Problem, error
+from scheduler.yamltext import Loader
 
 SCHEDULES = "schedules"
 
@@ -56,7 +57,7 @@ def apply_fixes(root: Path, shifts: Sequence[Shift]) -> list[str]:
         text = path.read_text(encoding="utf-8")
         spans = []
         for shift in (s for s in shifts if s.file == file):
-            node = _node_at(yaml.compose(text, Loader=yaml.CBaseLoader), shift.loc)
+            node = _node_at(yaml.compose(text, Loader=Loader), shift.loc)
             if isinstance(node, yaml.ScalarNode):
                 quote = node.style if node.style in ("'", '"') else ""
                 value = shift.value
