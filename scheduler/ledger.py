@@ -35,6 +35,7 @@ DELIVERED_NOTHING = frozenset({"missed", "failed", "publish_failed"})
 # Outcomes that block the same (channel, video) under any other id.
 BLOCKING = frozenset({"claimed", "dispatched", "unknown", "published"})
 MAX_ATTEMPTS = 3
+FIRST_YEAR, LAST_YEAR = 1970, 8999  # what planning can produce; anything else is not ours
 TRAILER = "Scheduler-Ledger"
 
 
@@ -172,10 +173,12 @@ def instant(text: str) -> datetime:
     if not isinstance(text, str):
         raise TypeError("a time must be a string")
     if len(text) == 20 and text[10] == "T" and text[19] == "Z":  # the form the scheduler writes
-        fast = datetime.fromisoformat(text)
-        if fast.tzinfo is not None:
-            return fast
-    return times.to_utc(times.parse_datetime(text))
+        value = datetime.fromisoformat(text)
+    else:
+        value = times.to_utc(times.parse_datetime(text))
+    if not FIRST_YEAR <= value.year <= LAST_YEAR or value.tzinfo is None:
+        raise ValueError(f"{text!r} is out of range (years {FIRST_YEAR}-{LAST_YEAR})")
+    return value
 
 
 def _check_fields(data: Mapping[str, Any]) -> None:
@@ -189,6 +192,13 @@ def _check_fields(data: Mapping[str, Any]) -> None:
     attempt = data.get("attempt")
     if attempt is not None and (type(attempt) is not int or attempt < 0):
         raise ValueError("'attempt' must be a whole number")
+    payload = data.get("payload")
+    if payload is not None:
+        if type(payload) is not dict:
+            raise ValueError("'payload' must be an object")
+        for key in ("params", "video"):
+            if payload.get(key) is not None and type(payload[key]) is not dict:
+                raise ValueError(f"'payload.{key}' must be an object")
 
 
 def fold_events(events: Iterable[LedgerEvent]) -> dict[str, Record]:

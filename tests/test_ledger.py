@@ -35,6 +35,11 @@ def line(**fields: object) -> bytes:
         pytest.param(line(attempt=True), "'attempt' must be a whole number", id="attempt-bool"),
         pytest.param(line(channel=["x"]), "'channel' must be a string", id="channel-list"),
         pytest.param(line(at=None), "", id="at-missing"),
+        pytest.param(line(due="9999-12-31T23:59:59Z"), "out of range", id="due-beyond-planning"),
+        pytest.param(
+            line(payload={"params": "x"}), "'payload.params' must be an object", id="params-text"
+        ),
+        pytest.param(line(payload=[1]), "'payload' must be an object", id="payload-list"),
     ],
 )
 def test_unusable_lines_are_reported_never_raised(raw: bytes, needle: str) -> None:
