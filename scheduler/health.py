@@ -22,7 +22,7 @@ HELD_ADVICE = {
     "video-not-ready": "its video is not ready; set ready: true in videos.yaml when it is",
     "unknown-video": "its video is not in videos.yaml",
     "already-published": "its video already went out on this channel under another id; cancel or remove it",
-    "cancelled": "it is cancelled",
+    "paused": "it is paused in control.yaml; `scheduler resume` with the same selectors lifts it",
 }
 
 
@@ -84,12 +84,12 @@ def publication_trouble(pub: Publication, status: str, now: datetime) -> Trouble
     if status in PROBLEM_STATUSES:
         return Trouble(status, pub.id, _advice(pub, status))
     if record is not None and record.held and status in ("scheduled", "pending", "paused"):
-        causes = sorted(record.held - {"paused"})
-        if not causes:
-            return None  # a deliberate pause is no problem: it shows in the counts
-        since = times.format_utc(record.events[-1].at)
-        advice = "; ".join(HELD_ADVICE.get(cause, cause) for cause in causes)
-        return Trouble("held", pub.id, f"held ({', '.join(causes)}) since {since}: {advice}")
+        stale = {"cancelled"} | ({"paused"} if status != "paused" else set())
+        causes = sorted(record.held - stale)  # a pause or cancel lifted since is no cause
+        if causes:
+            since = times.format_utc(record.events[-1].at)
+            advice = "; ".join(HELD_ADVICE.get(cause, cause) for cause in causes)
+            return Trouble("held", pub.id, f"held ({', '.join(causes)}) since {since}: {advice}")
     if status == "scheduled" and unclaimed and now > became_due + DEAD_CRON:
         message = f"still unclaimed {_minutes(now - became_due)} after it became due: is tick.yml running?"
         return Trouble("dead-cron", pub.id, message)

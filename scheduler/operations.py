@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,8 +79,9 @@ def hold(
         outcome.problems.append(
             f"no publication matches {selector.describe()}: nothing was changed"
         )
-    if flag == "cancelled":
-        outcome.lines += _already_out(world, selector)
+    outcome.lines += _already_out(
+        world, selector, "cancelling" if flag == "cancelled" else "pausing"
+    )
     return outcome
 
 
@@ -100,7 +101,7 @@ def lift(world: World, selector: Selector, *, everything: bool) -> Outcome:
         else:
             outcome.lines.append("nothing to lift: there is no global pause")
         return outcome
-    for section, keys in _targets(world, selector):
+    for section, keys in _targets(world, selector, lifting=True):
         entries = getattr(world.control, section)
         for key in keys:
             entry = entries.get(key)
@@ -123,15 +124,32 @@ def _check_everything(selector: Selector, everything: bool) -> None:
         )
 
 
-def _targets(world: World, selector: Selector) -> list[tuple[str, list[str]]]:
+def _targets(
+    world: World, selector: Selector, *, lifting: bool = False
+) -> list[tuple[str, list[str]]]:
     """Where entries go: channels for a lone channel/group/platform selector, waves for a lone
-    --wave, else one entry per matched publication."""
+    --wave, else one entry per matched publication.
+
+    ``lifting``: names that control.yaml holds are accepted even when the files no longer
+    know them (a pause on a channel or wave since removed can still be lifted).
+    """
     if selector.is_empty():
         raise UsageError(
             "select what to act on: --id, --channel, --group, --platform or --wave (or --all)"
         )
-    selector.check_names(world.schedules, world.publications)
+    control = world.control
+    checked = selector
+    if lifting:
+        checked = replace(
+            selector,
+            ids=tuple(i for i in selector.ids if i not in control.publications),
+            channels=tuple(c for c in selector.channels if c not in control.channels),
+            waves=tuple(w for w in selector.waves if w not in control.waves),
+        )
+    checked.check_names(world.schedules, world.publications)
     kinds = set(selector.kinds())
+    if lifting and kinds == {"id"}:
+        return [("publications", list(dict.fromkeys(selector.ids)))]
     if kinds <= {"channel", "group", "platform"} and len(kinds) == 1:
         channels = selector.channel_set(world.schedules) or set()
         return [("channels", sorted(channels))]
@@ -142,12 +160,15 @@ def _targets(world: World, selector: Selector) -> list[tuple[str, list[str]]]:
     ]
 
 
-def _already_out(world: World, selector: Selector) -> list[str]:
+def _already_out(world: World, selector: Selector, doing: str) -> list[str]:
+    """Notes for selected publications claimed and still in flight, which a hold no longer
+    stops (claimed, or sent early with ``lead`` and not yet due)."""
     lines = []
     for pub in selector.select(world.publications, world.schedules):
-        if pub.claimed:
+        status = world.status(pub)
+        if pub.claimed and (status == "executing" or pub.due > world.now):
             lines.append(
-                f"note: {pub.id} was already claimed ({world.status(pub)}): cancelling no longer stops it"
+                f"note: {pub.id} was already claimed ({status}): {doing} no longer stops it"
             )
     return lines
 
@@ -163,6 +184,13 @@ def retry(
         if status not in RETRYABLE:
             outcome.problems.append(
                 f"{pub.id} is {status}: only unknown, failed (or publish_failed) or missed publications can be retried"
+            )
+            continue
+        if pub.type != "independent" and due + pub.max_lateness < world.now:
+            outcome.problems.append(
+                f"{pub.id}: --at {times.format_utc(due)} is more than its max_lateness "
+                f"({times.format_duration(pub.max_lateness)}) ago, so the next tick would mark it "
+                "missed again: give a later --at"
             )
             continue
         outcome.events.append(
@@ -217,13 +245,17 @@ def record(
         rec = records[result.id]
         attempt = result.attempt if result.attempt is not None else _latest_dispatched(rec)
         name = "published" if result.result == "published" else "publish_failed"
-        key = (result.id, name, attempt)
-        if key in seen or any(
-            ev.event == name and ev.get("attempt") == attempt for ev in rec.events
-        ):
+        known = seen | {(rec.id, ev.event, ev.get("attempt")) for ev in rec.events}
+        if (result.id, name, attempt) in known:
             outcome.lines.append(f"already recorded: {result.id} {name} (attempt {attempt})")
             continue
-        seen.add(key)
+        if name == "publish_failed" and (result.id, "published", attempt) in known:
+            outcome.problems.append(
+                f"{result.id}: attempt {attempt} is already recorded published; a failed result "
+                "cannot undo that (it would let the video go out again): check the receiver"
+            )
+            continue
+        seen.add((result.id, name, attempt))
         outcome.events.append(
             ledger.new_event(
                 result.id,

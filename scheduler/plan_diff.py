@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from scheduler.base import compare_with_base
+from scheduler.checks import canonical_channels
 from scheduler.planning import Publication
 from scheduler.problems import Problem
 from scheduler.world import World
@@ -44,7 +46,7 @@ def diff(head: World, base: World) -> PlanDiff:
     unchanged = 0
     added = [new[i] for i in new if i not in old]
     removed = [old[i] for i in old if i not in new]
-    renamed = _renames(removed, added)
+    renamed = _renames(removed, added, canonical_channels(head.schedules.channels))
     for before, after in renamed:
         rows.append(
             Row(
@@ -129,13 +131,14 @@ def _compare(before: Publication, after: Publication) -> Row | None:
 
 
 def _renames(
-    removed: list[Publication], added: list[Publication]
+    removed: list[Publication], added: list[Publication], canonical: Mapping[str, str]
 ) -> list[tuple[Publication, Publication]]:
-    """Pairs (old, new) with the same channel and video: a wave renamed, or moved to a new id."""
+    """Pairs (old, new) with the same channel and video: a wave renamed, or moved to a new id,
+    or a channel renamed (its old id in ``formerly``: ``canonical`` maps it to the new one)."""
     by_key = {(pub.channel, pub.video): pub for pub in added}
     pairs = []
     for pub in removed:
-        match = by_key.pop((pub.channel, pub.video), None)
+        match = by_key.pop((canonical.get(pub.channel, pub.channel), pub.video), None)
         if match is not None:
             pairs.append((pub, match))
     return pairs
