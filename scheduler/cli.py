@@ -491,11 +491,13 @@ def record(
     sender: str | None = None
     problems: list[str] = []
     if event_file is not None:
-        if pub_id or result:
-            raise UsageError("give either ID --result ... or --from-event FILE, not both")
+        if pub_id or result or url or reason:
+            raise UsageError(
+                "give either ID --result ... [--url] [--reason] or --from-event FILE, not both"
+            )
         try:
             event = json.loads(event_file.read_bytes())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise UsageError(
                 f"--from-event {event_file}: cannot read a JSON event ({exc})"
             ) from None
