@@ -181,19 +181,27 @@ class GitHubDispatcher:
         it wraps passes the value to ``requests``, which takes fractions, so it is built here.
         """
         if variable not in self._requesters:
-            self._requesters[variable] = Requester(
-                auth=Token(token),
-                base_url=self._api_url,
-                timeout=self._timeout,  # type: ignore[arg-type]
-                user_agent=USER_AGENT,
-                per_page=100,
-                verify=True,
-                retry=None,
-                pool_size=None,
-                seconds_between_requests=0,
-                seconds_between_writes=self._spacing,
+            self._requesters[variable] = _requester(
+                token, self._api_url, self._timeout, self._spacing
             )
         return self._requesters[variable]
+
+
+def _requester(token: str, api_url: str, timeout: float, spacing: float) -> Requester:
+    """A PyGithub requester configured on purpose: no automatic retry (a POST is never re-sent
+    on 5xx), no spacing between reads, ``spacing`` seconds between writes."""
+    return Requester(
+        auth=Token(token),
+        base_url=api_url,
+        timeout=timeout,  # type: ignore[arg-type]
+        user_agent=USER_AGENT,
+        per_page=100,
+        verify=True,
+        retry=None,
+        pool_size=None,
+        seconds_between_requests=0,
+        seconds_between_writes=spacing,
+    )
 
 
 # --------------------------------------------------------------------------- classification
@@ -409,18 +417,7 @@ def workflow_health(
         return WorkflowHealth(
             None, None, f"{THIS_REPO_TOKEN} is not set: cannot ask the Actions API about {workflow}"
         )
-    requester = Requester(
-        auth=Token(token),
-        base_url=_checked_api_url(api_url),
-        timeout=timeout,  # type: ignore[arg-type]
-        user_agent=USER_AGENT,
-        per_page=1,
-        verify=True,
-        retry=None,
-        pool_size=None,
-        seconds_between_requests=0,
-        seconds_between_writes=0,
-    )
+    requester = _requester(token, _checked_api_url(api_url), timeout, 0.0)
     base = f"/repos/{repo}/actions/workflows/{workflow}"
     try:
         _, info = requester.requestJsonAndCheck("GET", base)
