@@ -24,6 +24,7 @@ from scheduler.adapters.git import GitRepo, GitStateStore
 from scheduler.errors import SchedulerError, UsageError
 from scheduler.operations import Outcome
 from scheduler.ports import StateSnapshot
+from scheduler.problems import did_you_mean
 from scheduler.selectors import Selector
 from scheduler.status import STATUSES
 from scheduler.views import listing
@@ -246,10 +247,8 @@ def list_(
         if name not in world.schedules.videos and all(
             pub.video != name for pub in world.publications
         ):
-            close = difflib.get_close_matches(name, list(world.schedules.videos), 1)
             raise UsageError(
-                f"--video {name}: no such video"
-                + (f" (did you mean '{close[0]}'?)" if close else "")
+                f"--video {name}: no such video{did_you_mean(name, world.schedules.videos)}"
             )
     selector.check_names(world.schedules, world.publications)
     start, end = _time_bound(from_, "--from", zone), _time_bound(to, "--to", zone)

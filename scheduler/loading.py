@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from scheduler import models, slots, times
-from scheduler.problems import Problem, error
+from scheduler.problems import Problem, did_you_mean, error
 from scheduler.yamltext import Source, YamlError, parse_yaml
 
 ROOT = "schedules/"
@@ -455,15 +455,9 @@ def _check_channels(schedules: Schedules, channels_file: models.ChannelsFile) ->
             if member not in schedules.channels and schedules.channels_loaded:
                 file = schedules.group_files.get(group, ROOT + "channels.yaml")
                 pos = schedules.locate(file, ["groups", group, index])
-                message = f"group '{group}' lists unknown channel '{member}'{_suggest(member, schedules.channels)}"
+                message = f"group '{group}' lists unknown channel '{member}'{did_you_mean(member, schedules.channels)}"
                 problems.append(error(file, pos, "unknown-channel", message))
     return problems
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` or, with no close match, a hint to define it."""
-    close = difflib.get_close_matches(name, list(known), 1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 # --------------------------------------------------------------------------- pydantic errors

@@ -18,7 +18,7 @@ from scheduler import models, slots, times
 from scheduler.control import Control
 from scheduler.ledger import Record
 from scheduler.loading import ChannelConfig, QueueDoc, Schedules, WaveDoc
-from scheduler.problems import Problem, error
+from scheduler.problems import Problem, did_you_mean, error
 
 Loc = tuple[str | int, ...]
 # Dues stay far from datetime's limits, so that adding any duration of the files is safe.
@@ -148,7 +148,7 @@ def expand_wave(
                 doc.path,
                 pos,
                 "unknown-video",
-                f"unknown video '{wave.video}'{_hint(wave.video, schedules.videos)}",
+                f"unknown video '{wave.video}'{did_you_mean(wave.video, schedules.videos)}",
             )
         )
     entries = list(_expanded_channels(doc, schedules, problems))
@@ -257,17 +257,10 @@ def _members(
 def _unknown_ref(ref: str, schedules: Schedules, platforms: Mapping[str, tuple[str, ...]]) -> str:
     kind, _, name = ref.partition(":")
     if name and kind == "group":
-        return f"unknown group '{name}'{_hint(name, schedules.groups)}: groups are defined in channels.yaml"
+        return f"unknown group '{name}'{did_you_mean(name, schedules.groups)}: groups are defined in channels.yaml"
     if name and kind == "platform":
-        return f"no channel has platform '{name}'{_hint(name, platforms)}"
-    return f"unknown channel '{ref}'{_hint(ref, schedules.channels)}: channels are defined in channels.yaml"
-
-
-def _hint(name: str, known: Mapping[str, Any]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), 1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+        return f"no channel has platform '{name}'{did_you_mean(name, platforms)}"
+    return f"unknown channel '{ref}'{did_you_mean(ref, schedules.channels)}: channels are defined in channels.yaml"
 
 
 def _first(value: timedelta | None, fallback: timedelta) -> timedelta:
@@ -355,7 +348,7 @@ def fill_queue(
     if channel is None and not schedules.channels_loaded:
         return []
     if channel is None:
-        message = f"queue for unknown channel '{doc.channel}'{_hint(doc.channel, schedules.channels)}: name the file after a channel id"
+        message = f"queue for unknown channel '{doc.channel}'{did_you_mean(doc.channel, schedules.channels)}: name the file after a channel id"
         problems.append(error(doc.path, (1, 1), "unknown-channel", message))
         return []
     if not channel.slots:
@@ -377,7 +370,7 @@ def fill_queue(
         seen.add(video)
         if video not in schedules.videos:
             if schedules.videos_loaded:
-                message = f"unknown video '{video}'{_hint(video, schedules.videos)}"
+                message = f"unknown video '{video}'{did_you_mean(video, schedules.videos)}"
                 problems.append(error(doc.path, doc.source.locate(loc), "unknown-video", message))
             continue
         pub_id = f"queue/{channel.id}/{video}"

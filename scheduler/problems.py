@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,3 +46,9 @@ def error(file: str, pos: tuple[int, int], code: str, message: str, subject: str
 def warning(file: str, pos: tuple[int, int], code: str, message: str, subject: str = "") -> Problem:
     """A warning at ``pos`` (line, column)."""
     return Problem(file, pos[0], pos[1], "warning", code, message, subject)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``known`` (in its order), or ``""``."""
+    close = difflib.get_close_matches(name, list(known), 1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

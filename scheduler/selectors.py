@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scheduler.errors import UsageError
 from scheduler.loading import Schedules
 from scheduler.planning import Publication
+from scheduler.problems import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,6 @@ class Selector:
         ):
             for value in values:
                 if value not in known:
-                    raise UsageError(f"--{kind} {value}: no such {kind}{_hint(value, known)}")
-
-
-def _hint(name: str, known: Iterable[str] | Mapping[str, object]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), 1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+                    raise UsageError(
+                        f"--{kind} {value}: no such {kind}{did_you_mean(value, sorted(known))}"
+                    )
