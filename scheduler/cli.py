@@ -260,10 +260,10 @@ def list_(
         and (end is None or pub.due < end)
         and (not statuses or world.status(pub) in statuses)
     ]
-    if fmt == "json":
-        click.echo(listing.as_json(world, pubs))
-    elif fmt == "csv":
-        click.echo(listing.as_csv(world, pubs))
+    if fmt in ("json", "csv"):
+        render = listing.json_chunks if fmt == "json" else listing.csv_chunks
+        for chunk in render(world, pubs):
+            click.echo(chunk, nl=False)
     else:
         if not selector.is_empty():
             click.echo(f"selected: {selector.describe()}", err=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,46 +15,91 @@ from scheduler.planning import Publication
 from scheduler.world import World
 
 COLUMNS = ("id", "channel", "video", "due", "status", "type", "wave")
+CSV_FIELDS = (*COLUMNS, "local", "platform", "file")
+BATCH = 500  # publications rendered per chunk of ``json_chunks`` / ``csv_chunks``
+
+
+def row(world: World, pub: Publication) -> dict[str, Any]:
+    """The machine-readable form of one publication (the contract's list fields and more)."""
+    channel = world.schedules.channels.get(pub.channel)
+    return {
+        "id": pub.id,
+        "channel": pub.channel,
+        "video": pub.video,
+        "due": times.format_utc(pub.due),
+        "status": world.status(pub),
+        "type": pub.type,
+        "wave": pub.wave,
+        "local": times.format_local(pub.due, channel.zone) if channel else None,
+        "platform": channel.platform if channel else None,
+        "file": pub.file,
+        "claimed": pub.claimed,
+        "estimated": pub.estimated,
+    }
 
 
 def rows(world: World, pubs: Sequence[Publication]) -> list[dict[str, Any]]:
-    """The machine-readable form of each publication (the contract's list fields and more)."""
-    result = []
-    for pub in pubs:
-        channel = world.schedules.channels.get(pub.channel)
-        result.append(
-            {
-                "id": pub.id,
-                "channel": pub.channel,
-                "video": pub.video,
-                "due": times.format_utc(pub.due),
-                "status": world.status(pub),
-                "type": pub.type,
-                "wave": pub.wave,
-                "local": times.format_local(pub.due, channel.zone) if channel else None,
-                "platform": channel.platform if channel else None,
-                "file": pub.file,
-                "claimed": pub.claimed,
-                "estimated": pub.estimated,
-            }
-        )
-    return result
+    """The machine-readable form of each publication, in order (see :func:`row`)."""
+    return [row(world, pub) for pub in pubs]
+
+
+def _batches(pubs: Sequence[Publication], size: int) -> Iterator[Sequence[Publication]]:
+    """Yields ``pubs`` in consecutive slices of at most ``size``."""
+    step = max(size, 1)
+    for start in range(0, len(pubs), step):
+        yield pubs[start : start + step]
+
+
+def json_chunks(world: World, pubs: Sequence[Publication], *, batch: int = BATCH) -> Iterator[str]:
+    """Yields the JSON array of publications piece by piece, ``batch`` publications at a time.
+
+    Joined, the pieces are ``json.dumps(rows(world, pubs), indent=2, ensure_ascii=False)``
+    followed by one newline: exactly what ``list --format json`` prints, built without ever
+    holding more than one batch of rows.
+    """
+    if not pubs:
+        yield "[]\n"
+        return
+    opening = "[\n"
+    for part in _batches(pubs, batch):
+        text = json.dumps(rows(world, part), indent=2, ensure_ascii=False)
+        yield opening + text[2:-2]  # the elements, without this batch's "[\n" and "\n]"
+        opening = ",\n"
+    yield "\n]\n"
+
+
+def csv_chunks(world: World, pubs: Sequence[Publication], *, batch: int = BATCH) -> Iterator[str]:
+    """Yields CSV with a header row piece by piece: the header, then ``batch`` rows at a time,
+    every line ended by a newline (what ``list --format csv`` prints)."""
+    yield _csv_text([], header=True)
+    for part in _batches(pubs, batch):
+        yield _csv_text(rows(world, part), header=False)
+
+
+def _csv_text(table: Sequence[dict[str, Any]], *, header: bool) -> str:
+    """Returns ``table`` as CSV lines of :data:`CSV_FIELDS` (None as empty), the header first
+    when ``header``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n"
+    )
+    if header:
+        writer.writeheader()
+    for values in table:
+        writer.writerow({key: "" if value is None else value for key, value in values.items()})
+    return buffer.getvalue()
 
 
 def as_json(world: World, pubs: Sequence[Publication]) -> str:
-    """A JSON array of publications."""
-    return json.dumps(rows(world, pubs), indent=2, ensure_ascii=False)
+    """Returns the JSON array of publications as one string (no final newline); for small
+    lists: ``list`` streams :func:`json_chunks` instead."""
+    return "".join(json_chunks(world, pubs)).removesuffix("\n")
 
 
 def as_csv(world: World, pubs: Sequence[Publication]) -> str:
-    """CSV with a header row."""
-    buffer = io.StringIO()
-    fields = [*COLUMNS, "local", "platform", "file"]
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows(world, pubs):
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
-    return buffer.getvalue().rstrip("\n")
+    """Returns CSV with a header row as one string (no final newline); for small lists:
+    ``list`` streams :func:`csv_chunks` instead."""
+    return "".join(csv_chunks(world, pubs)).rstrip("\n")
 
 
 def as_text(world: World, pubs: Sequence[Publication], zone: ZoneInfo) -> str:
