@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from scheduler import checks, times
+from scheduler import checks
 from scheduler.ledger import Record, retryable_failure
 from scheduler.planning import Publication, blocks_slots
 from scheduler.world import World
@@ -183,11 +183,9 @@ def _space_catch_up(
     """
     canonical = checks.canonical_channels(world.schedules.channels)
     previous: dict[str, datetime] = {}
-    for record in world.records.values():
-        sent = _sent_not_before(record)
-        if sent is not None and record.channel is not None:
-            key = canonical.get(record.channel, record.channel)
-            previous[key] = max(previous.get(key, sent), sent)
+    for name, sent in world.history.latest_sent.items():
+        key = canonical.get(name, name)
+        previous[key] = max(previous.get(key, sent), sent)
     spaced: list[Claim] = []
     missed: list[tuple[Publication, str]] = []
     for claim in sorted(claims, key=lambda c: (c.pub.due, c.pub.id)):
@@ -205,18 +203,3 @@ def _space_catch_up(
         previous[key] = max(not_before, world.now, last or not_before)
         spaced.append(Claim(pub, claim.attempt, not_before))
     return spaced, missed
-
-
-def _sent_not_before(record: Record) -> datetime | None:
-    """The ``not_before`` of a publication that went out (or may have), for spacing; its due
-    when the claim carries no readable one (a line written by hand)."""
-    if (
-        record.state not in ("claimed", "dispatched", "published", "unknown")
-        or record.claim is None
-    ):
-        return None
-    value = record.claim.get("not_before")
-    try:
-        return times.to_utc(times.parse_datetime(value)) if isinstance(value, str) else record.due
-    except ValueError:
-        return record.due

@@ -149,6 +149,15 @@ def _decoded(numbered: list[tuple[int, bytes]]) -> list[tuple[int, Any]]:
     return result
 
 
+def parse_line(raw: bytes, path: str, number: int) -> tuple[LedgerEvent | None, Problem | None]:
+    """One ledger line: its event, or the problem that makes it unusable."""
+    try:
+        data: Any = json.loads(raw)
+    except ValueError as exc:
+        data = exc
+    return _parse_data(data, path, number)
+
+
 def _parse_data(data: Any, path: str, number: int) -> tuple[LedgerEvent | None, Problem | None]:
     try:
         if isinstance(data, Exception):
@@ -272,22 +281,47 @@ def ledger_file_for(record: Record | None, due: datetime) -> str:
     return record.file if record is not None else f"ledger/{times.floor_month(due)}.jsonl"
 
 
-def trailers(files: Mapping[str, bytes]) -> list[str]:
-    """``Scheduler-Ledger: <file> <lines> <sha256>`` for every ledger file (sorted)."""
+def trailers(
+    files: Mapping[str, bytes], known: Mapping[str, tuple[int, str]] | None = None
+) -> list[str]:
+    """``Scheduler-Ledger: <file> <lines> <sha256>`` for every ledger file and summary (sorted).
+
+    ``known`` gives (lines, sha256) of files whose bytes are known to be unchanged, so they
+    need not be read again.
+    """
+    known = known or {}
     result = []
-    for path in sorted(
-        name for name in files if name.startswith("ledger/") and name.endswith(".jsonl")
-    ):
-        content = files[path]
-        lines = content.count(b"\n")
-        result.append(f"{TRAILER}: {path} {lines} {hashlib.sha256(content).hexdigest()}")
+    for path in sorted(name for name in files if vouched_path(name)):
+        if path in known:
+            lines, digest = known[path]
+        else:
+            content = files[path]
+            lines, digest = content.count(b"\n"), hashlib.sha256(content).hexdigest()
+        result.append(f"{TRAILER}: {path} {lines} {digest}")
     return result
 
 
-def tampered_files(files: Mapping[str, bytes], vouched: Mapping[str, tuple[int, str]]) -> list[str]:
-    """Ledger files whose first vouched lines no longer hash as the newest trailer says."""
+def vouched_path(name: str) -> bool:
+    """True for the files the trailers vouch for: ledger files and their summaries."""
+    return (name.startswith("ledger/") and name.endswith(".jsonl")) or (
+        name.startswith("summaries/") and name.endswith(".json")
+    )
+
+
+def tampered_files(
+    files: Mapping[str, bytes],
+    vouched: Mapping[str, tuple[int, str]],
+    trusted: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Ledger files whose first vouched lines no longer hash as the newest trailer says.
+
+    ``trusted`` files are known to hold exactly the vouched lines (their summaries say so) and
+    are not read. Summaries are not checked here: one that does not match is ignored.
+    """
     bad = []
     for path, (count, digest) in sorted(vouched.items()):
+        if path in trusted or not path.startswith("ledger/"):
+            continue
         content = files.get(path, b"")
         prefix = b"".join(content.splitlines(keepends=True)[:count])
         if prefix.count(b"\n") != count or hashlib.sha256(prefix).hexdigest() != digest:

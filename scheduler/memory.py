@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Mapping
 
 from scheduler.errors import StateConflict
-from scheduler.ports import DispatchOutcome, DispatchRequest, StateSnapshot
+from scheduler.ports import DispatchOutcome, DispatchRequest, StateSnapshot, overlay
+from scheduler.summary import blob_id
 
 
 def parse_trailers(message: str) -> dict[str, tuple[int, str]]:
@@ -35,14 +36,18 @@ class MemoryStateStore:
         """Commit on top of ``base``; StateConflict when someone else committed first."""
         if base.commit != self.current.commit:
             raise StateConflict("the state moved since it was read")
-        merged = {**base.files, **files}
+        merged = overlay(base.files, files)
         digest = hashlib.sha256((str(base.commit) + message).encode())
         for path in sorted(files):
             digest.update(path.encode() + files[path])
         commit = digest.hexdigest()[:40]
         trailers = parse_trailers(message) or dict(base.trailers)
         self.current = StateSnapshot(
-            commit=commit, files=merged, trailers=trailers, source="memory"
+            commit=commit,
+            files=merged,
+            trailers=trailers,
+            source="memory",
+            blobs={**base.blobs, **{path: blob_id(data) for path, data in files.items()}},
         )
         self.commits.append((commit, message))
         return self.current

@@ -79,23 +79,38 @@ class Plan:
         return {pub.id: pub for pub in self.publications}
 
 
-def plan(
-    schedules: Schedules, records: Mapping[str, Record], control: Control, *, now: datetime
-) -> Plan:
-    """Expand waves, overlay the ledger, fill queues (query)."""
+def expand_waves(schedules: Schedules) -> tuple[list[Publication], list[Problem]]:
+    """Every wave x channel as the files say, before the ledger is overlaid (query)."""
     problems: list[Problem] = []
     pubs: list[Publication] = []
     for doc in schedules.waves:
-        pubs.extend(
-            _withdrawn(_overlay(pub, records), control)
-            for pub in expand_wave(doc, schedules, problems)
-        )
+        pubs.extend(expand_wave(doc, schedules, problems))
+    return pubs, problems
+
+
+def queue_items(schedules: Schedules) -> Iterator[tuple[str, str, str]]:
+    """(id, channel, video) of every queue item of the files."""
+    for doc in schedules.queues:
+        for item in doc.queue.videos:
+            video = _video_of(item)
+            yield f"queue/{doc.channel}/{video}", doc.channel, video
+
+
+def plan(
+    schedules: Schedules,
+    records: Mapping[str, Record],
+    control: Control,
+    *,
+    now: datetime,
+    expanded: tuple[list[Publication], list[Problem]] | None = None,
+) -> Plan:
+    """Expand waves (unless ``expanded`` already holds :func:`expand_waves`), overlay the
+    ledger, fill queues (query)."""
+    waves, found = expanded if expanded is not None else expand_waves(schedules)
+    problems = list(found)
+    pubs = [_withdrawn(_overlay(pub, records), control) for pub in waves]
     known = {pub.id for pub in pubs}
-    queue_ids = {
-        f"queue/{doc.channel}/{_video_of(item)}"
-        for doc in schedules.queues
-        for item in doc.queue.videos
-    }
+    queue_ids = {pub_id for pub_id, _, _ in queue_items(schedules)}
     pubs.extend(
         ledger_only(record, schedules)
         for pub_id, record in records.items()

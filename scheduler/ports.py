@@ -7,7 +7,7 @@ Adapters implement them: ``adapters/git.py`` (``GitStateStore``), ``adapters/git
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -22,6 +22,8 @@ class StateSnapshot:
     ``trailers`` comes from the newest commit whose message carries ``Scheduler-Ledger:``
     trailers: ledger file -> (line count, sha256 hex of those lines); empty when none has any.
     ``source`` says where it was read: ``local``, ``origin``, ``empty`` or ``memory``.
+    ``files`` may read a file's bytes only when asked (the ledger months that a summary
+    covers); ``blobs`` has the git blob id of the files whose id the store knows.
     """
 
     commit: str | None
@@ -29,6 +31,38 @@ class StateSnapshot:
     trailers: Mapping[str, tuple[int, str]] = field(default_factory=dict)
     source: str = "empty"
     warnings: tuple[str, ...] = ()
+    blobs: Mapping[str, str] = field(default_factory=dict)  # path -> git blob id, where known
+
+
+class Overlay(Mapping[str, bytes]):
+    """``bottom``'s files with ``top``'s written over them; nothing of ``bottom`` is read early."""
+
+    def __init__(self, top: Mapping[str, bytes], bottom: Mapping[str, bytes]) -> None:
+        self.top = dict(top)
+        self.bottom = bottom
+
+    def __getitem__(self, path: str) -> bytes:
+        found = self.top.get(path)
+        return found if found is not None else self.bottom[path]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.bottom
+        yield from (path for path in self.top if path not in self.bottom)
+
+    def __len__(self) -> int:
+        return len(self.bottom) + sum(1 for path in self.top if path not in self.bottom)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.top or path in self.bottom
+
+
+def overlay(bottom: Mapping[str, bytes], top: Mapping[str, bytes]) -> Mapping[str, bytes]:
+    """``bottom`` with ``top`` written over it (a plain dict when ``bottom`` is one)."""
+    if isinstance(bottom, Overlay):
+        return Overlay({**bottom.top, **top}, bottom.bottom)
+    if isinstance(bottom, dict):
+        return {**bottom, **top}
+    return Overlay(top, bottom)
 
 
 class StateStore(Protocol):

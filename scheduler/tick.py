@@ -14,11 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduler import ledger, times
+from scheduler import ledger, summary, times
 from scheduler.decide import Claim, Decisions, due_publications
 from scheduler.errors import StateConflict, StateError
+from scheduler.history import History, ledger_files, read_history
 from scheduler.payload import publication_entry, wire_size
-from scheduler.ports import Dispatcher, DispatchOutcome, DispatchRequest, StateSnapshot, StateStore
+from scheduler.ports import (
+    Dispatcher,
+    DispatchOutcome,
+    DispatchRequest,
+    StateSnapshot,
+    StateStore,
+    overlay,
+)
 from scheduler.problems import Problem
 from scheduler.world import Loaded, World, build_world
 
@@ -84,7 +92,7 @@ def check_state(world: World) -> None:
     (and every state-changing command) does nothing until the ledger is restored.
     """
     state, now = world.state, world.now
-    bad = ledger.tampered_files(state.files, state.trailers)
+    bad = ledger.tampered_files(state.files, state.trailers, world.history.verified)
     if bad:
         raise StateError(
             "ledger-tampered: lines vouched for by the scheduler's last commit were changed or removed in "
@@ -97,13 +105,12 @@ def check_state(world: World) -> None:
             f"ledger-unreadable: {len(unreadable)} ledger line(s) cannot be read, first {first.file}:{first.line}; "
             "nothing was done. Restore the branch from its history"
         )
-    if world.events:
-        newest = max(event.at for event in world.events)
-        if now < newest - CLOCK_SKEW:
-            raise StateError(
-                f"clock-skew: now is {times.format_utc(now)} but the ledger has an event at "
-                f"{times.format_utc(newest)}; nothing was done. Check the clock (or --now)"
-            )
+    newest = world.history.newest_at
+    if newest is not None and now < newest - CLOCK_SKEW:
+        raise StateError(
+            f"clock-skew: now is {times.format_utc(now)} but the ledger has an event at "
+            f"{times.format_utc(newest)}; nothing was done. Check the clock (or --now)"
+        )
 
 
 def run_tick(
@@ -122,7 +129,7 @@ def run_tick(
     for round_number in range(settings.max_rounds):
         state = store.load()
         world = build_world(
-            files, state, now=now, extra_problems=tuple(file_problems), loaded=loaded
+            files, state, now=now, extra_problems=tuple(file_problems), loaded=loaded, focused=True
         )
         check_state(world)
         if not world.schedules.usable:
@@ -139,7 +146,9 @@ def run_tick(
             return report
         try:
             changes = append_events(state, events, world.records)
-            state = save_state(store, state, changes, _subject("claim", events, settings))
+            state = save_state(
+                store, state, changes, _subject("claim", events, settings), world.history
+            )
         except StateConflict:
             settings.backoff(round_number)
             continue
@@ -425,18 +434,18 @@ def _dispatch_and_record(
             )
         events += _outcome_events(batch, outcome, now, settings, report)
     subject = _subject("record", events, settings)
-    records = world.records
+    known = world.history
     for round_number in range(settings.max_rounds):
-        changes = append_events(state, events, records)
+        changes = append_events(state, events, known.records)
         for path, rows in outbox.items():
             changes[path] = bytes(state.files.get(path, b"")) + ledger.encode_lines(rows)
         try:
-            save_state(store, state, changes, subject)
+            save_state(store, state, changes, subject, known, now=now)
             return
         except StateConflict:
             settings.backoff(round_number)
             state = store.load()
-            records = ledger.fold_events(ledger.parse_ledger(state.files)[0])
+            known = read_history(state, world.focus)
     raise StateError(
         "the results could not be recorded (the state branch kept moving): the claims stay, and the next "
         "tick marks them unknown after 15 minutes; nothing will be re-sent"
@@ -572,9 +581,30 @@ def _subject(step: str, events: Sequence[Mapping[str, Any]], settings: TickSetti
 
 
 def save_state(
-    store: StateStore, state: StateSnapshot, changes: Mapping[str, bytes], subject: str
+    store: StateStore,
+    state: StateSnapshot,
+    changes: Mapping[str, bytes],
+    subject: str,
+    history: History | None = None,
+    *,
+    now: datetime | None = None,
 ) -> StateSnapshot:
-    """Commit ``changes`` on ``state`` with the ``Scheduler-Ledger`` trailers of every ledger file."""
-    merged = {**state.files, **changes}
-    message = subject + "\n\n" + "\n".join(ledger.trailers(merged)) + "\n"
+    """Commit ``changes`` on ``state`` with the ``Scheduler-Ledger`` trailers of every ledger
+    file and summary.
+
+    ``history`` (read from ``state``) knows the line count and hash of the months its summaries
+    cover, so those files are not read again. With ``now``, closed months whose summary is
+    missing or out of date get a new one in the same commit (:mod:`scheduler.summary`).
+    """
+    known = dict(history.known) if history is not None else {}
+    changes = dict(changes)
+    merged = overlay(state.files, changes)
+    if now is not None:
+        for path in ledger_files(merged):
+            if (path in changes or path not in known) and summary.month_closed(path, now):
+                built = summary.build(path, bytes(merged[path]))
+                if built is not None:
+                    changes[summary.summary_path(path)] = built
+    unchanged = {path: value for path, value in known.items() if path not in changes}
+    message = subject + "\n\n" + "\n".join(ledger.trailers(merged, unchanged)) + "\n"
     return store.save(state, changes, message)

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler import checks, ledger
+from scheduler import checks
 from scheduler.control import CONTROL_FILE, Control, parse_control
-from scheduler.ledger import LedgerEvent, Record
+from scheduler.history import Focus, History, focus_for, read_history
+from scheduler.ledger import Record
 from scheduler.loading import Schedules, load_schedules
-from scheduler.planning import Plan, Publication, plan
+from scheduler.planning import Plan, Publication, expand_waves, plan, queue_items
 from scheduler.ports import StateSnapshot
 from scheduler.problems import Problem
 from scheduler.status import status_of
@@ -25,11 +26,12 @@ class World:
     now: datetime
     schedules: Schedules
     load_problems: tuple[Problem, ...]
-    events: tuple[LedgerEvent, ...]
+    history: History
     records: Mapping[str, Record]
     control: Control
     plan: Plan
     state: StateSnapshot
+    focus: Focus | None = None  # what of the history was read (None: all of it)
 
     @property
     def publications(self) -> tuple[Publication, ...]:
@@ -53,16 +55,31 @@ def build_world(
     now: datetime,
     extra_problems: tuple[Problem, ...] = (),
     loaded: Loaded | None = None,
+    focused: bool = False,
 ) -> World:
     """Load the schedule files and the state, and plan at ``now`` (query).
 
     ``loaded`` is ``load_schedules(files)`` already computed, for callers that plan the same
-    files many times (``simulate``).
+    files many times (``simulate``). ``focused`` reads only the history the schedule can meet
+    (:mod:`scheduler.history`): what ``tick`` and ``validate`` need; views read all of it.
     """
     schedules, load_problems = loaded if loaded is not None else load_schedules(files)
-    events, ledger_problems = ledger.parse_ledger(state.files)
-    records = ledger.fold_events(events)
+    expanded = expand_waves(schedules)
+    focus = intent_focus(schedules, expanded[0], now) if focused else None
+    history = read_history(state, focus)
     control = parse_control(state.files.get(CONTROL_FILE))
-    planned = plan(schedules, records, control, now=now)
-    problems = (*extra_problems, *load_problems, *ledger_problems)
-    return World(now, schedules, problems, tuple(events), records, control, planned, state)
+    planned = plan(schedules, history.records, control, now=now, expanded=expanded)
+    problems = (*extra_problems, *load_problems, *history.problems)
+    return World(now, schedules, problems, history, history.records, control, planned, state, focus)
+
+
+def intent_focus(schedules: Schedules, waves: list[Publication], now: datetime) -> Focus:
+    """The part of the history the files' publications can meet (see :mod:`scheduler.history`)."""
+    intent: list[tuple[str, str, str, datetime | None]]
+    intent = [(pub.id, pub.channel, pub.video, pub.due) for pub in waves]
+    intent += [(pub_id, channel, video, None) for pub_id, channel, video in queue_items(schedules)]
+    channels = {
+        name: (channel.min_gap, channel.max_lateness)
+        for name, channel in schedules.channels.items()
+    }
+    return focus_for(intent, channels, checks.canonical_channels(schedules.channels), now)

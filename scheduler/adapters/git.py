@@ -17,11 +17,12 @@ import re
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+from scheduler import summary
 from scheduler.errors import GitError, StateConflict, StateError
-from scheduler.ports import StateSnapshot
+from scheduler.ports import StateSnapshot, overlay
 
 _ZERO_SHA = "0" * 40
 _FALLBACK_IDENTITY = {
@@ -244,6 +245,14 @@ class GitRepo:
         blobs = self._cat_blobs(sorted({oid for _, oid in entries}))
         return {path: blobs[oid] for path, oid in entries}
 
+    def list_tree(self, rev: str) -> bytes:
+        """Return ``ls-tree -r -z`` of the whole tree at ``rev``."""
+        return self._git("ls-tree", "-r", "-z", "--full-tree", _rev(rev))
+
+    def cat_blobs(self, oids: list[bytes]) -> dict[bytes, bytes]:
+        """Return the contents of ``oids`` (one process)."""
+        return self._cat_blobs(oids)
+
     def _cat_blobs(self, oids: list[bytes]) -> dict[bytes, bytes]:
         """Return the contents of ``oids`` read by one ``git cat-file --batch``."""
         if not oids:
@@ -293,6 +302,33 @@ def _blob_entries(listing: bytes, prefix: bytes) -> list[tuple[str, bytes]]:
         if is_file and path.startswith(prefix):
             entries.append((path.decode("utf-8", "surrogateescape"), fields[2]))
     return entries
+
+
+class LazyTree(Mapping[str, bytes]):
+    """A tree's files by path; those in ``later`` are read from git on first use."""
+
+    def __init__(self, repo: GitRepo, entries: Mapping[str, bytes], later: set[str]) -> None:
+        self._repo = repo
+        self._entries = entries
+        now = sorted({oid for path, oid in entries.items() if path not in later})
+        blobs = repo.cat_blobs(now)
+        self._read = {path: blobs[oid] for path, oid in entries.items() if path not in later}
+
+    def __getitem__(self, path: str) -> bytes:
+        found = self._read.get(path)
+        if found is None:
+            oid = self._entries[path]
+            found = self._read[path] = self._repo.cat_blobs([oid])[oid]
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._entries
 
 
 def _parse_trailers(message: str) -> dict[str, tuple[int, str]]:
@@ -375,13 +411,23 @@ class GitStateStore:
         )
 
     def _snapshot(self, commit: str, source: str, warnings: tuple[str, ...] = ()) -> StateSnapshot:
-        """Return the snapshot of ``commit``: its whole tree and its ledger trailers."""
+        """Return the snapshot of ``commit``: its tree and its ledger trailers.
+
+        A ledger month with a summary is read only if asked for: usually the summary is enough.
+        """
+        entries = dict(_blob_entries(self.repo.list_tree(commit), b""))
+        later = {
+            path
+            for path in entries
+            if path.startswith("ledger/") and summary.summary_path(path) in entries
+        }
         return StateSnapshot(
             commit=commit,
-            files=self.repo.read_tree(commit, ""),
+            files=LazyTree(self.repo, entries, later),
             trailers=self._trailers(commit),
             source=source,
             warnings=warnings,
+            blobs={path: oid.decode() for path, oid in entries.items()},
         )
 
     def _trailers(self, commit: str) -> dict[str, tuple[int, str]]:
@@ -407,10 +453,11 @@ class GitStateStore:
             warnings, source = self._advance_local(new, base.commit), "local"
         return StateSnapshot(
             commit=new,
-            files={**base.files, **files},
+            files=overlay(base.files, files),
             trailers=_parse_trailers(message) or dict(base.trailers),
             source=source,
             warnings=warnings,
+            blobs={**base.blobs, **{path: summary.blob_id(data) for path, data in files.items()}},
         )
 
     def _refuse_unsafe_target(self) -> None:

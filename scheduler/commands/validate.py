@@ -41,11 +41,14 @@ def run_validate(
     fixed: list[str] = []
     for passes in range(MAX_FIX_PASSES + 1):
         files, file_problems = read_schedules(opts.root)
-        world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+        world = build_world(
+            files, state, now=opts.now, extra_problems=tuple(file_problems), focused=True
+        )
         if base_files is None:
             found = world.problems()
         else:
-            found = compare_with_base(world, build_world(base_files, state, now=opts.now))
+            base_world = build_world(base_files, state, now=opts.now, focused=True)
+            found = compare_with_base(world, base_world)
         shifts = suggested_shifts(world) if fix and passes < MAX_FIX_PASSES else []
         if not shifts:
             break

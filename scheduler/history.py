@@ -1,0 +1,285 @@
+"""The ledger as a command needs it: every record, or only those the schedule can meet (pure).
+
+Views (``list``, ``status``, ``timeline``, ``show``) read the whole history. The tick and
+``validate`` need far less of it: a publication of the files, or one a tick may still act on,
+can only meet history through its id, its (channel, video) and the instants within its
+channel's ``min_gap``. A :class:`Focus` names those; :func:`read_history` then returns
+
+- the record of every id the files plan (waves and queue items);
+- every record that is not final (a tick may still act on it);
+- every record that went out or may go out (it keeps its channel's slots) and shares a
+  (channel, video) with one of those, or lies within its channel's ``min_gap`` of one of them,
+  or is due later than ``now - max_lateness - min_gap`` (where queues place their items);
+
+and, from all of history, the newest event's time and each channel's latest ``not_before``.
+Closed months are read from their summaries (:mod:`scheduler.summary`) without parsing their
+events; only the records chosen are read from the ledger lines the summary points at. Whether
+a month has a summary or not, the same records are chosen: summaries change the cost, never
+the answer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from scheduler import ledger, summary
+from scheduler.ledger import LedgerEvent, Record
+from scheduler.ports import StateSnapshot
+from scheduler.problems import Problem
+
+MICROS = 1_000_000
+
+
+@dataclass
+class Focus:
+    """What of the history a schedule can meet (see the module's documentation).
+
+    ``near`` maps a canonical channel to sorted, disjoint open intervals of instants (in
+    microseconds since the epoch) within which a record of that channel matters.
+    """
+
+    ids: set[str]
+    pairs: set[tuple[str, str]]
+    near: dict[str, list[tuple[int, int]]]
+    canonical: Mapping[str, str]
+    gaps: Mapping[str, timedelta]  # canonical channel -> min_gap
+
+    def add(self, channel: str | None, video: str | None, due: int | None) -> bool:
+        """Take a record's (channel, video) and due as anchors too; True when that is new."""
+        if channel is None:
+            return False
+        key = self.canonical.get(channel, channel)
+        added = False
+        if video is not None and (key, video) not in self.pairs:
+            self.pairs.add((key, video))
+            added = True
+        gap = self.gaps.get(key)
+        if due is not None and gap is not None and not self.covers(key, due):
+            span = _micros(gap)
+            self.near[key] = merge([*self.near.get(key, []), (due - span, due + span)])
+            added = True
+        return added
+
+    def covers(self, channel: str, due: int) -> bool:
+        """True when ``due`` lies within one of the channel's intervals."""
+        spans = self.near.get(channel)
+        if not spans:
+            return False
+        index = bisect.bisect_left(spans, (due, due)) - 1
+        return any(lo < due < hi for lo, hi in spans[max(index, 0) : index + 2])
+
+    def wants(self, pub_id: str, channel: Any, video: Any, due: Any, flags: int) -> bool:
+        """True when a record with these facts must be read."""
+        if pub_id in self.ids or not flags & summary.FINAL:
+            return True
+        if not flags & summary.LIVE or not isinstance(channel, str):
+            return False
+        key = self.canonical.get(channel, channel)
+        if (key, video) in self.pairs:
+            return True
+        return isinstance(due, int) and self.covers(key, due)
+
+
+def focus_for(
+    intent: Iterable[tuple[str, str, str, datetime | None]],
+    channels: Mapping[str, tuple[timedelta, timedelta]],
+    canonical: Mapping[str, str],
+    now: datetime,
+) -> Focus:
+    """The focus of a schedule: ``intent`` is (id, channel, video, due or None if not yet
+    placed) per publication of the files; ``channels`` maps each channel to its (min_gap,
+    max_lateness)."""
+    ids: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    spans: dict[str, list[tuple[int, int]]] = {}
+    gaps = {name: gap for name, (gap, _) in channels.items()}
+    for pub_id, channel, video, due in intent:
+        ids.add(pub_id)
+        key = canonical.get(channel, channel)
+        pairs.add((key, video))
+        gap = gaps.get(key)
+        if due is not None and gap is not None:
+            at, span = summary.micros(due), _micros(gap)
+            spans.setdefault(key, []).append((at - span, at + span))
+    horizon = summary.micros(now)
+    for name, (gap, lateness) in channels.items():
+        spans.setdefault(name, []).append((horizon - _micros(gap + lateness), 1 << 62))
+    near = {name: merge(found) for name, found in spans.items()}
+    return Focus(ids, pairs, near, canonical, gaps)
+
+
+def merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint open intervals covering ``spans``."""
+    result: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if result and lo < result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], hi))
+        else:
+            result.append((lo, hi))
+    return result
+
+
+def _micros(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * MICROS + delta.microseconds
+
+
+@dataclass(frozen=True)
+class History:
+    """The records a command reads, and what it must know of the rest."""
+
+    records: Mapping[str, Record]
+    problems: tuple[Problem, ...] = ()
+    newest_at: datetime | None = None
+    latest_sent: Mapping[str, datetime] = field(default_factory=dict)
+    known: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # file -> (lines, sha256)
+    verified: frozenset[str] = frozenset()  # ledger files their summaries vouch for, unread
+    summarized: tuple[str, ...] = ()  # ledger files read from their summaries
+
+
+def ledger_files(files: Mapping[str, bytes]) -> list[str]:
+    """The ledger files of a state, sorted."""
+    return sorted(name for name in files if name.startswith("ledger/") and name.endswith(".jsonl"))
+
+
+def read_history(state: StateSnapshot, focus: Focus | None = None) -> History:
+    """The history ``focus`` asks for (all of it when None), and the facts of the rest."""
+    paths = ledger_files(state.files)
+    summaries = _usable_summaries(state, paths)
+    known = {path: (header.lines, header.sha256) for path, (header, _) in summaries.items()}
+    verified = frozenset(path for path, facts in known.items() if state.trailers.get(path) == facts)
+    if focus is None:
+        summaries = {}
+    parsed_paths = [path for path in paths if path not in summaries]
+    events, problems = ledger.parse_ledger({path: state.files[path] for path in parsed_paths})
+    parsed = ledger.fold_events(events)
+    newest = max((event.at for event in events), default=None)
+    sent = summary.latest_sent(parsed.values())
+    if focus is None:
+        return History(parsed, tuple(problems), newest, sent, known, verified)
+    for header, _ in summaries.values():
+        if header.newest_at is not None and (newest is None or header.newest_at > newest):
+            newest = header.newest_at
+        for channel, value in header.latest_sent.items():
+            sent[channel] = max(sent.get(channel, value), value)
+        for row in header.open:
+            focus.add(row.channel, row.video, row.due)
+    for record in parsed.values():
+        if record.id in focus.ids or not record.is_final():
+            focus.add(record.channel, record.video, _due(record))
+    chosen = _choose(state, summaries, parsed, focus)
+    if chosen is None:  # an id in two ledger files (written by hand): read everything
+        everything = ledger.parse_ledger({path: state.files[path] for path in paths})[0]
+        all_records = ledger.fold_events(everything)
+        chosen = {k: r for k, r in all_records.items() if _wanted(r, focus)}
+    return History(chosen, tuple(problems), newest, sent, known, verified, tuple(summaries))
+
+
+def _due(record: Record) -> int | None:
+    return summary.micros(record.due) if record.due is not None else None
+
+
+def _wanted(record: Record, focus: Focus) -> bool:
+    return focus.wants(
+        record.id, record.channel, record.video, _due(record), summary.flags_of(record)
+    )
+
+
+def _choose(
+    state: StateSnapshot,
+    summaries: Mapping[str, tuple[summary.Header, bytes]],
+    parsed: Mapping[str, Record],
+    focus: Focus,
+) -> dict[str, Record] | None:
+    """The records ``focus`` wants, anchors grown until none is new; None on an id in two files."""
+    while True:
+        picked: dict[str, tuple[str, list[int]]] = {}
+        seen: set[str] = set(parsed)
+        for path, (_, content) in summaries.items():
+            rows = _rows(content)
+            for row in rows:
+                pub_id = row[0]
+                if pub_id in seen:
+                    return None
+                seen.add(pub_id)
+                if focus.wants(pub_id, row[1], row[2], row[3], row[5]):
+                    picked[pub_id] = (path, row[6])
+            del rows
+        del seen
+        chosen = {pub_id: r for pub_id, r in parsed.items() if _wanted(r, focus)}
+        chosen.update(_materialize(state, picked))
+        grown = False
+        for record in chosen.values():
+            if record.id in focus.ids and focus.add(record.channel, record.video, _due(record)):
+                grown = True
+        if not grown:
+            return chosen
+
+
+def _rows(content: bytes) -> list[Any]:
+    _, _, rest = content.partition(b"\n")
+    rows = json.loads(rest)
+    return rows if isinstance(rows, list) else []
+
+
+def _materialize(
+    state: StateSnapshot, picked: Mapping[str, tuple[str, list[int]]]
+) -> dict[str, Record]:
+    """The records of ``picked`` (id -> (ledger file, line numbers)), read from those lines."""
+    by_file: dict[str, list[tuple[str, list[int]]]] = {}
+    for pub_id, (path, numbers) in picked.items():
+        by_file.setdefault(path, []).append((pub_id, numbers))
+    result: dict[str, Record] = {}
+    for path, wanted in by_file.items():
+        lines = state.files[path].splitlines()
+        for pub_id, numbers in wanted:
+            events = [_event(lines, path, number) for number in numbers]
+            result[pub_id] = ledger.fold_one(pub_id, events)
+    return result
+
+
+def _event(lines: list[bytes], path: str, number: int) -> LedgerEvent:
+    event, problem = ledger.parse_line(lines[number - 1], path, number)
+    if event is None:  # the summary vouched for this line: it cannot happen unless forged
+        raise ValueError(problem.message if problem else f"{path}:{number}")
+    return event
+
+
+def _usable_summaries(
+    state: StateSnapshot, paths: list[str]
+) -> dict[str, tuple[summary.Header, bytes]]:
+    """Ledger file -> (header, summary bytes) for summaries that match their file and trailer."""
+    result = {}
+    for path in paths:
+        name = summary.summary_path(path)
+        content = state.files.get(name)
+        if content is None:
+            continue
+        vouched = state.trailers.get(name)
+        if vouched is None or vouched != (content.count(b"\n"), _sha256(content)):
+            continue
+        header = summary.read_header(content)
+        if header is None or header.file != path or header.blob != blob_of(state, path):
+            continue
+        result[path] = (header, content)
+    return result
+
+
+def _vouched(state: StateSnapshot, path: str, header: summary.Header) -> bool:
+    """True when the newest trailer vouches for the very lines the summary was made from."""
+    return state.trailers.get(path) == (header.lines, header.sha256)
+
+
+def blob_of(state: StateSnapshot, path: str) -> str:
+    """The git blob id of a state file (from the tree when known, else from its bytes)."""
+    known = state.blobs.get(path)
+    return known if known is not None else summary.blob_id(bytes(state.files[path]))
+
+
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
