@@ -1,4 +1,4 @@
-"""Publications as an RFC 5545 calendar, through the ``icalendar`` library (pure).
+"""Publications as an RFC 5545 calendar, written directly as text (pure).
 
 One ``VEVENT`` per publication:
 
@@ -17,16 +17,27 @@ One ``VEVENT`` per publication:
   publication that delivered nothing). The ledger is append-only, so the number never goes
   down as it grows; moves of a publication that the ledger never mentioned leave it at 0.
 - The video's URL (``URL``) and the ``params`` only with ``include_private``.
+
+The calendar carries ``VERSION``, ``PRODID``, ``CALSCALE:GREGORIAN``, ``METHOD:PUBLISH`` and
+``X-WR-CALNAME``. Properties come in the order the ``icalendar`` library writes them, so the
+text is the one that library would produce, without building its object model (which costs
+minutes and gigabytes for a long ledger history).
+
+The text format: lines end in CRLF; TEXT values escape backslash, semicolon, comma and line
+breaks (``\\n``; a CR or CRLF counts as one line break); ``DTSTART`` and ``DTSTAMP`` are UTC
+``YYYYMMDDTHHMMSSZ`` (whole seconds); a line longer than 75 octets is folded: every physical
+line holds at most 74 octets of content (UTF-8, never splitting a character, and not right
+after a backslash or caret, so an escape stays whole), continuation lines begin with one space.
+A ``URL`` is written as given, except that CR and LF (which no URI contains) are
+percent-encoded.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-
-from icalendar import Calendar, Event
 
 from scheduler import times
 from scheduler.planning import Publication
@@ -35,41 +46,59 @@ from scheduler.world import World
 
 PRODID = "-//scheduler//publication timeline//EN"
 DURATION = timedelta(minutes=5)
+DURATION_TEXT = "PT5M"  # DURATION as an RFC 5545 DURATION value
 CONFIRMED = frozenset({"completed", "executing", "unconfirmed", "pending", "scheduled"})
+FOLD_OCTETS = 74  # content octets per physical line; with the leading space, 75 at most
+_CONTINUATION = 0b1000_0000  # a UTF-8 byte 10xxxxxx continues a character
+_NO_FOLD_AFTER = frozenset(b"\\^")
 
 
 def calendar(
     world: World, listed: Sequence[Entry], *, include_private: bool, repo_slug: str | None
 ) -> str:
     """The ``VCALENDAR`` text (CRLF line ends) with one ``VEVENT`` per entry."""
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"Publications ({repo_slug})" if repo_slug else "Publications")
+    name = f"Publications ({repo_slug})" if repo_slug else "Publications"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        content_line("PRODID", text(PRODID)),
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        content_line("X-WR-CALNAME", text(name)),
+    ]
+    stamp = utc_stamp(world.now)
     for entry in listed:
-        cal.add_component(event(world, entry, include_private=include_private, repo_slug=repo_slug))
-    return bytes(cal.to_ical()).decode("utf-8")
+        lines += event_lines(
+            entry, stamp=stamp, include_private=include_private, repo_slug=repo_slug
+        )
+    lines.append("END:VCALENDAR\r\n")
+    return "\r\n".join(lines)
 
 
-def event(world: World, entry: Entry, *, include_private: bool, repo_slug: str | None) -> Event:
-    """The ``VEVENT`` of one publication."""
+def event_lines(
+    entry: Entry, *, stamp: str, include_private: bool, repo_slug: str | None
+) -> list[str]:
+    """The folded content lines (without line ends) of one publication's ``VEVENT``;
+    ``stamp`` is the ``DTSTAMP`` value (:func:`utc_stamp` of the command's ``now``)."""
     pub = entry.pub
-    ev = Event()
-    ev.add("uid", uid(pub.id, repo_slug))
-    ev.add("dtstamp", world.now)
-    ev.add("dtstart", pub.due)
-    ev.add("duration", DURATION)
-    ev.add("summary", f"{pub.video} on {pub.channel}")
-    ev.add("description", description(entry, include_private=include_private))
-    ev.add("categories", [pub.channel, entry.status])
-    ev.add("status", ical_status(entry))
-    ev.add("sequence", sequence(pub))
-    ev.add("transp", "TRANSPARENT")
+    categories = f"{text(pub.channel)},{text(entry.status)}"
+    lines = [
+        "BEGIN:VEVENT",
+        content_line("SUMMARY", text(f"{pub.video} on {pub.channel}")),
+        f"DTSTART:{utc_stamp(pub.due)}",
+        f"DURATION:{DURATION_TEXT}",
+        f"DTSTAMP:{stamp}",
+        content_line("UID", text(uid(pub.id, repo_slug))),
+        f"SEQUENCE:{sequence(pub)}",
+        content_line("CATEGORIES", categories),
+        content_line("DESCRIPTION", text(description(entry, include_private=include_private))),
+        f"STATUS:{ical_status(entry)}",
+        "TRANSP:TRANSPARENT",
+    ]
     if include_private and entry.url:
-        ev.add("url", entry.url)
-    return ev
+        lines.append(content_line("URL", uri(entry.url)))
+    lines.append("END:VEVENT")
+    return lines
 
 
 def uid(pub_id: str, repo_slug: str | None) -> str:
@@ -113,3 +142,56 @@ def description(entry: Entry, *, include_private: bool) -> str:
         lines.append(f"URL: {entry.url or ''}")
         lines.append(f"Params: {json.dumps(dict(pub.params), ensure_ascii=False, sort_keys=True)}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- value encoding
+
+
+def text(value: str) -> str:
+    """``value`` as an RFC 5545 TEXT value: ``\\``, ``;``, ``,`` escaped, each line break
+    (LF, CRLF or a lone CR) written ``\\n``."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "\\n")
+    )
+
+
+def uri(value: str) -> str:
+    """``value`` as a URI value: as given, with CR and LF percent-encoded."""
+    return value.replace("\r", "%0D").replace("\n", "%0A")
+
+
+def utc_stamp(dt: datetime) -> str:
+    """The aware ``dt`` as a UTC DATE-TIME, ``YYYYMMDDTHHMMSSZ`` (fractions dropped)."""
+    u = dt.astimezone(UTC)
+    return f"{u.year:04d}{u.month:02d}{u.day:02d}T{u.hour:02d}{u.minute:02d}{u.second:02d}Z"
+
+
+def content_line(name: str, value: str) -> str:
+    """``NAME:value``, folded (:func:`fold`); ``value`` already encoded."""
+    return fold(f"{name}:{value}")
+
+
+def fold(line: str) -> str:
+    """``line`` folded into physical lines of at most :data:`FOLD_OCTETS` octets of content,
+    joined by CRLF and one space; a fold never splits a UTF-8 character, and never falls right
+    after a backslash or caret (unless that would leave a line with nothing else)."""
+    data = line.encode()
+    if len(data) <= FOLD_OCTETS:
+        return line
+    pieces = []
+    start = 0
+    while len(data) - start > FOLD_OCTETS:
+        cut = start + FOLD_OCTETS
+        while data[cut] & 0b1100_0000 == _CONTINUATION:
+            cut -= 1
+        if data[cut - 1] in _NO_FOLD_AFTER and cut - 1 > start:
+            cut -= 1
+        pieces.append(data[start:cut])
+        start = cut
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode()
