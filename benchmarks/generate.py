@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per line
 META_FILE = "scheduler-bench.json"
 STATE_REF = "scheduler-state"
@@ -96,10 +96,12 @@ class Params:
     queues: int
     events: int
     seed: int = 0
+    summaries: bool = True  # write the month summaries the scheduler keeps for closed months
 
     def key(self) -> str:
         """A directory name that identifies these parameters (and the generator's version)."""
-        return f"w{self.waves}-c{self.channels}-q{self.queues}-e{self.events}-s{self.seed}-g{GENERATOR_VERSION}"
+        plain = "" if self.summaries else "-nosum"
+        return f"w{self.waves}-c{self.channels}-q{self.queues}-e{self.events}-s{self.seed}{plain}-g{GENERATOR_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -629,6 +631,26 @@ def make_ledger(
     return writer
 
 
+def month_summaries(files: Mapping[str, bytes], now: datetime) -> dict[str, bytes]:
+    """The summaries the scheduler writes for the ledger months closed at ``now``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from scheduler import summary
+
+    result = {}
+    for path, content in files.items():
+        if path.startswith("ledger/") and summary.month_closed(path, now):
+            built = summary.build(path, content)
+            if built is not None:
+                result[summary.summary_path(path)] = built
+    return result
+
+
+def bench_now(line: Timeline, waves: Sequence[WaveFile]) -> datetime:
+    """Two minutes after the first upcoming wave is due: when every command is measured."""
+    upcoming = waves[line.past] if line.past < len(waves) else waves[-1]
+    return min(pub.due for pub in upcoming.pubs) + timedelta(minutes=2)
+
+
 def trailer_lines(files: Mapping[str, bytes]) -> list[str]:
     """``Scheduler-Ledger: <file> <lines> <sha256>`` per ledger file (the scheduler's own format)."""
     try:
@@ -743,6 +765,8 @@ def generate(out: Path, params: Params) -> dict[str, Any]:
     sha = commit_main(out, files)
     writer = make_ledger(params, waves, blocks, line, sha, rng)
     state = {**writer.contents(), "control.yaml": CONTROL_YAML.encode()}
+    if params.summaries:
+        state.update(month_summaries(state, bench_now(line, waves)))
     message = (
         "ledger history (generated for benchmarks)\n\n" + "\n".join(trailer_lines(state)) + "\n"
     )
@@ -760,12 +784,10 @@ def _metadata(
     queues: int,
     seconds: float,
 ) -> dict[str, Any]:
-    upcoming = waves[line.past] if line.past < len(waves) else waves[-1]
-    first_due = min(pub.due for pub in upcoming.pubs)
     return {
         "params": params.__dict__,
         "generator_version": GENERATOR_VERSION,
-        "now": fmt_utc(first_due + timedelta(minutes=2)),
+        "now": fmt_utc(bench_now(line, waves)),
         "before_first_wave": fmt_utc(FIRST_WAVE - timedelta(days=1)),
         "first_wave": fmt_utc(FIRST_WAVE),
         "last_wave": fmt_utc(max(pub.due for pub in waves[-1].pubs)),
@@ -810,10 +832,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--no-summaries",
+        action="store_true",
+        help="leave out the month summaries (a ledger the scheduler has not compacted yet)",
+    )
+    parser.add_argument(
         "--validate", action="store_true", help="then run scheduler validate (0 errors)"
     )
     args = parser.parse_args(argv)
-    params = Params(args.waves, args.channels, args.queues, args.events, args.seed)
+    params = Params(
+        args.waves, args.channels, args.queues, args.events, args.seed, not args.no_summaries
+    )
     meta = generate(args.out, params)
     print(json.dumps(meta, indent=2))
     failures = validate(args.out, meta) if args.validate else []

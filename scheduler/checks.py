@@ -25,6 +25,8 @@ def check(
     A problem between two publications is reported at the later one, unless only one of the
     two is in ``report_at`` (with ``--base``: what the change adds or moves) or only one of
     them is in a schedule file (the other known from the ledger alone): then at that one.
+    Two publications that only the ledger knows are history: no file can change them, and
+    they are not reported.
     """
     canonical = canonical_channels(schedules.channels)
     problems = list(plan.problems)
@@ -96,6 +98,8 @@ def duplicate_videos(
         found.sort(key=lambda pub: (pub.due, pub.id))
         first = found[0]
         for later in found[1:]:
+            if first.file is None and later.file is None:
+                continue  # history only: nothing in the files can change it
             at, other = reported_pair(first, later, report_at)
             file, pos = where(at, schedules)
             verb = "already" if other is first else "also"
@@ -136,8 +140,10 @@ def overlap_pairs(
         found.sort(key=lambda pub: (pub.due, pub.id))
         dues = [pub.due for pub in found]
         for earlier, later in itertools.pairwise(found):
-            if later.due - earlier.due >= channel.min_gap or (
-                earlier.estimated and later.estimated
+            if (
+                later.due - earlier.due >= channel.min_gap
+                or (earlier.estimated and later.estimated)
+                or (earlier.file is None and later.file is None)
             ):
                 continue
             at, other = reported_pair(earlier, later, report_at)

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +48,18 @@ class Focus:
     near: dict[str, list[tuple[int, int]]]
     canonical: Mapping[str, str]
     gaps: Mapping[str, timedelta]  # canonical channel -> min_gap
+    keys: set[str] = field(default_factory=set)  # summary slot keys of ``pairs``, any channel name
+
+    def __post_init__(self) -> None:
+        self._aliases: dict[str, list[str]] = {}
+        for name, key in self.canonical.items():
+            self._aliases.setdefault(key, []).append(name)
+        for channel, video in self.pairs:
+            self._add_keys(channel, video)
+
+    def _add_keys(self, channel: str, video: str) -> None:
+        for name in self._aliases.get(channel, [channel]):
+            self.keys.add(f"{name}{summary.SEPARATOR}{video}")
 
     def add(self, channel: str | None, video: str | None, due: int | None) -> bool:
         """Take a record's (channel, video) and due as anchors too; True when that is new."""
@@ -58,6 +69,7 @@ class Focus:
         added = False
         if video is not None and (key, video) not in self.pairs:
             self.pairs.add((key, video))
+            self._add_keys(key, video)
             added = True
         gap = self.gaps.get(key)
         if due is not None and gap is not None and not self.covers(key, due):
@@ -199,18 +211,17 @@ def _choose(
     """The records ``focus`` wants, anchors grown until none is new; None on an id in two files."""
     while True:
         picked: dict[str, tuple[str, list[int]]] = {}
-        seen: set[str] = set(parsed)
-        for path, (_, content) in summaries.items():
-            rows = _rows(content)
-            for row in rows:
-                pub_id = row[0]
-                if pub_id in seen:
-                    return None
-                seen.add(pub_id)
-                if focus.wants(pub_id, row[1], row[2], row[3], row[5]):
-                    picked[pub_id] = (path, row[6])
-            del rows
-        del seen
+        seen = set(map(hash, parsed))
+        for path, (header, content) in summaries.items():
+            columns = summary.read_columns(content, header.count)
+            if columns is None:
+                return None
+            hashes = set(map(hash, columns.ids))
+            if len(hashes) < len(columns.ids) or not seen.isdisjoint(hashes):
+                return None
+            seen |= hashes
+            for row in _wanted_rows(columns, header, focus):
+                picked[row.id] = (path, row.lines)
         chosen = {pub_id: r for pub_id, r in parsed.items() if _wanted(r, focus)}
         chosen.update(_materialize(state, picked))
         grown = False
@@ -221,10 +232,40 @@ def _choose(
             return chosen
 
 
-def _rows(content: bytes) -> list[Any]:
-    _, _, rest = content.partition(b"\n")
-    rows = json.loads(rest)
-    return rows if isinstance(rows, list) else []
+def _wanted_rows(
+    columns: summary.Columns, header: summary.Header, focus: Focus
+) -> Iterator[summary.Row]:
+    """The rows of one summary that ``focus`` wants, decoding only the likely ones."""
+    ids, keys, dues = columns.ids, columns.keys, columns.dues
+    maybe: set[int] = set()
+    wanted_ids = focus.ids.union(row.id for row in header.open).intersection(ids)
+    if wanted_ids:
+        maybe.update(index for index, pub_id in enumerate(ids) if pub_id in wanted_ids)
+    shared = focus.keys.intersection(keys)
+    shared.discard("")
+    if shared:
+        maybe.update(index for index, key in enumerate(keys) if key in shared)
+    first = bisect.bisect_right(dues, summary.NO_DUE)
+    if first < len(dues):
+        for lo, hi in _ranges(focus, dues[first], dues[-1]):
+            maybe.update(range(bisect.bisect_right(dues, lo), bisect.bisect_left(dues, hi)))
+    for index in sorted(maybe):
+        row = columns.row(index)
+        if focus.wants(row.id, row.channel, row.video, row.due, row.flags):
+            yield row
+
+
+def _ranges(focus: Focus, low: int, high: int) -> list[tuple[int, int]]:
+    """Every channel's intervals that meet [low, high], merged."""
+    found = []
+    for spans in focus.near.values():
+        start = max(bisect.bisect_left(spans, (low, low)) - 1, 0)
+        for lo, hi in spans[start:]:
+            if lo > high:
+                break
+            if hi > low:
+                found.append((lo, hi))
+    return merge(found)
 
 
 def _materialize(

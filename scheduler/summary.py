@@ -8,16 +8,29 @@ from, so it is used only while the file is byte for byte the same; a file that c
 summary is vouched for by a ``Scheduler-Ledger:`` trailer like the ledger files; a summary that
 does not match its trailer, or that cannot be read, is ignored, never trusted.
 
-Two lines of JSON. The first, the header::
+Lines of text, built so that a command can find the few rows it needs without decoding the
+others:
 
-    {"version": 1, "file": "ledger/2030-11.jsonl", "blob": "<git blob id>",
-     "lines": 1234, "sha256": "<sha256 of the file>", "newest_at": "2030-12-01T09:00:00Z",
-     "latest_sent": {"<channel>": "<latest not_before sent>"}, "open": [<rows>]}
+1. the header, one JSON object::
 
-``open`` holds the rows of publications a later tick may still act on (not final). The second
-line holds every row: ``[id, channel, video, due, state, flags, [line numbers]]``, with ``due``
-in microseconds since the epoch (UTC) and ``flags`` bit 1 set when the record is final and bit
-2 when it still blocks its channel's slots (see :func:`scheduler.planning.blocks_slots`).
+       {"version": 1, "file": "ledger/2030-11.jsonl", "blob": "<git blob id>",
+        "lines": 1234, "sha256": "<sha256 of the file>", "newest_at": "2030-12-01T09:00:00Z",
+        "latest_sent": {"<channel>": "<latest not_before sent>"}, "open": [<rows>],
+        "count": <rows>}
+
+   ``open`` holds the rows of publications a later tick may still act on (not final);
+2. every row's id, separated by tabs;
+3. every row's ``<channel>\x1f<video>`` where the record still keeps its channel's slots (else
+   empty), separated by tabs;
+4. every row's due in microseconds since the epoch where it keeps its channel's slots (else
+   ``-2**62``), separated by tabs; rows are sorted by this column;
+5. then one row per line, a JSON array ``[id, channel, video, due, state, flags, [line
+   numbers]]`` with ``due`` in microseconds (or null) and ``flags`` bit 1 set when the record is
+   final, bit 2 when it still keeps its channel's slots (see
+   :func:`scheduler.planning.blocks_slots`).
+
+Ids, channels and videos with a tab, a newline or ``\x1f`` in them (only a hand-written line
+can have one) leave the month without a summary.
 """
 
 from __future__ import annotations
@@ -72,6 +85,7 @@ class Header:
     newest_at: datetime | None
     latest_sent: Mapping[str, datetime]
     open: tuple[Row, ...]
+    count: int
 
 
 def micros(value: datetime) -> int:
@@ -154,7 +168,9 @@ def build(ledger_file: str, content: bytes) -> bytes | None:
     if problems:
         return None
     records = ledger.fold_events(events)
-    rows = [row_of(record) for record in records.values()]
+    rows = sorted((row_of(record) for record in records.values()), key=slot_due)
+    if any(_unsafe(text) for row in rows for text in (row.id, row.channel, row.video) if text):
+        return None
     newest = max((event.at for event in events), default=None)
     header = {
         "version": VERSION,
@@ -168,14 +184,40 @@ def build(ledger_file: str, content: bytes) -> bytes | None:
             for channel, value in sorted(latest_sent(records.values()).items())
         },
         "open": [list(row) for row in rows if not row.final],
+        "count": len(rows),
     }
-    compact = {"separators": (",", ":"), "ensure_ascii": False}
-    return (
-        json.dumps(header, **compact).encode()  # type: ignore[arg-type]
-        + b"\n"
-        + json.dumps([list(row) for row in rows], **compact).encode()  # type: ignore[arg-type]
-        + b"\n"
-    )
+    lines = [
+        _json(header),
+        "\t".join(row.id for row in rows),
+        "\t".join(slot_key(row) for row in rows),
+        "\t".join(str(slot_due(row)) for row in rows),
+        *(_json(list(row)) for row in rows),
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+NO_DUE = -(1 << 62)
+SEPARATOR = "\x1f"
+
+
+def slot_key(row: Row) -> str:
+    """``<channel>\x1f<video>`` of a row that keeps its channel's slots, else ``""``."""
+    if not row.live or not row.channel or not row.video:
+        return ""
+    return f"{row.channel}{SEPARATOR}{row.video}"
+
+
+def slot_due(row: Row) -> int:
+    """The due of a row that keeps its channel's slots, else :data:`NO_DUE`."""
+    return row.due if row.live and row.due is not None and row.channel else NO_DUE
+
+
+def _unsafe(text: str) -> bool:
+    return "\t" in text or "\n" in text or SEPARATOR in text
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def read_header(content: bytes) -> Header | None:
@@ -193,24 +235,48 @@ def read_header(content: bytes) -> Header | None:
             sha256=str(data["sha256"]),
             newest_at=ledger.instant(newest) if newest is not None else None,
             latest_sent={str(k): ledger.instant(v) for k, v in data["latest_sent"].items()},
-            open=tuple(_row(value) for value in data["open"]),
+            open=tuple(parse_row(value) for value in data["open"]),
+            count=int(data["count"]),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def read_rows(content: bytes) -> list[Row] | None:
-    """Every row of a summary, or None when they cannot be read."""
-    _, _, rest = content.partition(b"\n")
+@dataclass(frozen=True)
+class Columns:
+    """The ids, slot keys and slot dues of a summary's rows, and the rows' lines (undecoded)."""
+
+    ids: list[str]
+    keys: list[str]
+    dues: list[int]
+    rows: list[bytes]
+
+    def row(self, index: int) -> Row:
+        """Row ``index``, decoded."""
+        return parse_row(json.loads(self.rows[index]))
+
+
+def read_columns(content: bytes, count: int) -> Columns | None:
+    """The columns of a summary of ``count`` rows, or None when they do not add up."""
+    parts = content.split(b"\n")
+    if len(parts) < 5 + count or count == 0:
+        return Columns([], [], [], []) if count == 0 and len(parts) >= 5 else None
     try:
-        values = json.loads(rest)
-        return [_row(value) for value in values]
-    except (ValueError, KeyError, TypeError):
+        ids = parts[1].decode().split("\t")
+        keys = parts[2].decode().split("\t")
+        dues = list(map(int, parts[3].split(b"\t")))
+    except ValueError:
         return None
+    if not len(ids) == len(keys) == len(dues) == count:
+        return None
+    return Columns(ids, keys, dues, parts[4 : 4 + count])
 
 
-def _row(value: Any) -> Row:
+def parse_row(value: Any) -> Row:
+    """A row from its JSON array; TypeError or ValueError when it is not one."""
     pub_id, channel, video, due, state, flags, lines = value
     if not isinstance(pub_id, str) or not isinstance(lines, list):
+        raise TypeError("not a summary row")
+    if due is not None and not isinstance(due, int):
         raise TypeError("not a summary row")
     return Row(pub_id, channel, video, due, state, int(flags), lines)
