@@ -22,6 +22,7 @@ import click
 from scheduler import __version__, times
 from scheduler.adapters.files import read_schedules
 from scheduler.adapters.git import GitRepo, GitStateStore
+from scheduler.adapters.parse_cache import CachedLoader
 from scheduler.errors import SchedulerError, UsageError
 from scheduler.operations import Outcome
 from scheduler.ports import StateSnapshot
@@ -159,7 +160,12 @@ def load_world(opts: Options) -> World:
     """Files + state + now, for the read-only commands (a warning when files are invalid)."""
     files, file_problems = read_schedules(opts.root)
     _, state = read_state(opts)
-    world = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
+    loader = CachedLoader(opts.root)
+    loaded = loader.load(files)
+    loader.save()
+    world = build_world(
+        files, state, now=opts.now, extra_problems=tuple(file_problems), loaded=loaded
+    )
     broken = sorted({p.file for p in world.load_problems if p.severity == "error"})
     if broken:
         shown = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")

@@ -220,8 +220,11 @@ def _choose(
             if len(hashes) < len(columns.ids) or not seen.isdisjoint(hashes):
                 return None
             seen |= hashes
-            for row in _wanted_rows(columns, header, focus):
-                picked[row.id] = (path, row.lines)
+            try:
+                for row in _wanted_rows(columns, header, focus):
+                    picked[row.id] = (path, row.lines)
+            except ValueError:  # a summary the scheduler did not write: read every file
+                return None
         chosen = {pub_id: r for pub_id, r in parsed.items() if _wanted(r, focus)}
         chosen.update(_materialize(state, picked))
         grown = False

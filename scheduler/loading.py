@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from scheduler import models, slots, times
 from scheduler.problems import Problem, did_you_mean, error
-from scheduler.yamltext import Source, YamlError, parse_yaml
+from scheduler.yamltext import ParseMemo, Source, YamlError, parse_yaml
 
 ROOT = "schedules/"
 M = TypeVar("M", bound=BaseModel)
@@ -153,8 +153,10 @@ def _did_you_mean(path: str) -> str:
 # --------------------------------------------------------------------------- loading
 
 
-def load_schedules(files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]]:
-    """Load every file under ``schedules/`` (query).
+def load_schedules(
+    files: Mapping[str, bytes], memo: ParseMemo | None = None
+) -> tuple[Schedules, list[Problem]]:
+    """Load every file under ``schedules/`` (query); ``memo`` remembers parsed files by content.
 
     Returns what could be loaded and the problems found; a wave or queue file that cannot be
     loaded is left out (and reported), the rest stands.
@@ -172,15 +174,17 @@ def load_schedules(files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]
             kinds[kind].append(path)
     sources: dict[str, Source] = {}
     channels_ok, channels_file, defined_in = _load_channel_files(
-        files, kinds["channels"], sources, problems
+        files, kinds["channels"], sources, problems, memo
     )
-    videos_ok, videos, video_files = _load_video_files(files, kinds["videos"], sources, problems)
+    videos_ok, videos, video_files = _load_video_files(
+        files, kinds["videos"], sources, problems, memo
+    )
     default_tz = DEFAULT_TIMEZONE
     if channels_file.defaults and channels_file.defaults.timezone:
         default_tz = channels_file.defaults.timezone
     channels = _resolve_channels(channels_file, defined_in)
-    waves = _load_waves(files, kinds["wave"], sources, problems)
-    queues = _load_queues(files, kinds["queue"], sources, problems)
+    waves = _load_waves(files, kinds["wave"], sources, problems, memo)
+    queues = _load_queues(files, kinds["queue"], sources, problems, memo)
     schedules = Schedules(
         channels=channels,
         groups={name: tuple(ids) for name, ids in channels_file.groups.items()},
@@ -200,11 +204,11 @@ def load_schedules(files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]
 
 
 def parse_model(
-    model: type[M], data: bytes | str, path: str
+    model: type[M], data: bytes | str, path: str, memo: ParseMemo | None = None
 ) -> tuple[M | None, Source | None, list[Problem]]:
     """Parse one file into ``model``: (model or None, its source, problems)."""
     try:
-        raw, source = parse_yaml(data, path)
+        raw, source = parse_yaml(data, path, memo)
     except YamlError as exc:
         return None, None, [exc.problem]
     if not isinstance(raw, dict):
@@ -222,6 +226,7 @@ def _load_channel_files(
     paths: list[str],
     sources: dict[str, Source],
     problems: list[Problem],
+    memo: ParseMemo | None = None,
 ) -> tuple[bool, models.ChannelsFile, dict[str, str]]:
     """Merge the channel files: (loaded cleanly, the merged file, channel or group:x -> path)."""
     defined_in: dict[str, str] = {}
@@ -245,7 +250,7 @@ def _load_channel_files(
     groups: dict[str, list[str]] = {}
     channels: dict[str, models.Channel] = {}
     for path in paths:
-        parsed, source, found = parse_model(models.ChannelsFile, files[path], path)
+        parsed, source, found = parse_model(models.ChannelsFile, files[path], path, memo)
         problems.extend(found)
         if source:
             sources[path] = source
@@ -294,6 +299,7 @@ def _load_video_files(
     paths: list[str],
     sources: dict[str, Source],
     problems: list[Problem],
+    memo: ParseMemo | None = None,
 ) -> tuple[bool, dict[str, models.Video], dict[str, str]]:
     if not paths:
         problems.append(
@@ -309,7 +315,7 @@ def _load_video_files(
     videos: dict[str, models.Video] = {}
     where: dict[str, str] = {}
     for path in paths:
-        parsed, source, found = parse_model(models.VideosFile, files[path], path)
+        parsed, source, found = parse_model(models.VideosFile, files[path], path, memo)
         problems.extend(found)
         if source:
             sources[path] = source
@@ -332,11 +338,12 @@ def _load_waves(
     paths: list[str],
     sources: dict[str, Source],
     problems: list[Problem],
+    memo: ParseMemo | None = None,
 ) -> tuple[WaveDoc, ...]:
     docs: list[WaveDoc] = []
     seen: dict[str, str] = {}
     for path in paths:
-        parsed, source, found = parse_model(models.Wave, files[path], path)
+        parsed, source, found = parse_model(models.Wave, files[path], path, memo)
         problems.extend(found)
         if parsed is None or source is None:
             continue
@@ -371,10 +378,11 @@ def _load_queues(
     paths: list[str],
     sources: dict[str, Source],
     problems: list[Problem],
+    memo: ParseMemo | None = None,
 ) -> tuple[QueueDoc, ...]:
     docs: list[QueueDoc] = []
     for path in paths:
-        parsed, source, found = parse_model(models.Queue, files[path], path)
+        parsed, source, found = parse_model(models.Queue, files[path], path, memo)
         problems.extend(found)
         if parsed is None or source is None:
             continue

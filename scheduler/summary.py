@@ -24,10 +24,12 @@ others:
    empty), separated by tabs;
 4. every row's due in microseconds since the epoch where it keeps its channel's slots (else
    ``-2**62``), separated by tabs; rows are sorted by this column;
-5. then one row per line, a JSON array ``[id, channel, video, due, state, flags, [line
-   numbers]]`` with ``due`` in microseconds (or null) and ``flags`` bit 1 set when the record is
-   final, bit 2 when it still keeps its channel's slots (see
-   :func:`scheduler.planning.blocks_slots`).
+5. then one line per row: its flags, a tab, and the numbers of its ledger lines separated by
+   commas. ``flags`` has bit 1 set when the record is final, bit 2 when it still keeps its
+   channel's slots (see :func:`scheduler.planning.blocks_slots`).
+
+Rows in ``open`` are JSON arrays ``[id, channel, video, due, state, flags, [line numbers]]``
+with ``due`` in microseconds (or null).
 
 Ids, channels and videos with a tab, a newline or ``\x1f`` in them (only a hand-written line
 can have one) leave the month without a summary.
@@ -191,7 +193,7 @@ def build(ledger_file: str, content: bytes) -> bytes | None:
         "\t".join(row.id for row in rows),
         "\t".join(slot_key(row) for row in rows),
         "\t".join(str(slot_due(row)) for row in rows),
-        *(_json(list(row)) for row in rows),
+        *(f"{row.flags}\t{','.join(map(str, row.lines))}" for row in rows),
     ]
     return ("\n".join(lines) + "\n").encode()
 
@@ -252,8 +254,20 @@ class Columns:
     rows: list[bytes]
 
     def row(self, index: int) -> Row:
-        """Row ``index``, decoded."""
-        return parse_row(json.loads(self.rows[index]))
+        """Row ``index``: its id, flags and lines, and the channel, video and due of a row that
+        keeps its channel's slots (None for the others: only their id can matter)."""
+        flags, _, numbers = self.rows[index].partition(b"\t")
+        channel, _, video = self.keys[index].partition(SEPARATOR)
+        due = self.dues[index]
+        return Row(
+            self.ids[index],
+            channel or None,
+            video or None,
+            None if due == NO_DUE else due,
+            None,
+            int(flags),
+            [int(number) for number in numbers.split(b",")],
+        )
 
 
 def read_columns(content: bytes, count: int) -> Columns | None:

@@ -9,6 +9,7 @@ than :data:`MAX_ALIASES` alias uses, nesting deeper than :data:`MAX_DEPTH` and f
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,12 +94,52 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Nod
     return None
 
 
-def parse_yaml(data: bytes | str, path: str) -> tuple[Any, Source]:
+class ParseMemo:
+    """Files already parsed, by the sha256 of their bytes: the plain value each parses to.
+
+    ``known`` is what an earlier run left (a cache kept between runs); ``used`` what this run
+    read or parsed, the part worth keeping. Only files that parse without a problem are kept,
+    so every check of :func:`parse_yaml` still runs on a file the first time it is seen.
+    """
+
+    def __init__(self, known: dict[str, Any] | None = None) -> None:
+        self.known = known or {}
+        self.used: dict[str, Any] = {}
+        self.added = 0
+
+    def get(self, key: str) -> Any:
+        """The value parsed from the content whose digest is ``key``, or None."""
+        value = self.known.get(key)
+        if value is not None:
+            self.used[key] = value
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        """Remember what the content with digest ``key`` parses to."""
+        self.used[key] = value
+        self.added += 1
+
+
+def parse_yaml(data: bytes | str, path: str, memo: ParseMemo | None = None) -> tuple[Any, Source]:
     """Parse one YAML file into plain dicts, lists and strings (query).
 
     Raises :class:`YamlError` naming the file, line and column for anything it refuses.
+    With ``memo``, a file whose bytes were parsed before is not parsed again.
     """
     text = _decode(data, path)
+    key = ""
+    if memo is not None:
+        key = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+        known = memo.get(key)
+        if known is not None:
+            return known, Source(path, text)
+    value, source = _parse_text(text, path)
+    if memo is not None:
+        memo.put(key, value)
+    return value, source
+
+
+def _parse_text(text: str, path: str) -> tuple[Any, Source]:
     _guard_depth(text, path)
     try:
         nodes = list(yaml.compose_all(text, Loader=Loader))

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from scheduler.adapters.files import read_schedules
+from scheduler.adapters.parse_cache import CachedLoader
 from scheduler.errors import UsageError
 from scheduler.plan_diff import Row, diff
 from scheduler.views import plan as plan_views
@@ -27,8 +28,17 @@ def run_plan(opts: Options, *, base: str | None, fmt: str) -> tuple[str, bool]:
     if base_sha is None:
         raise UsageError(f"--base {ref}: no such commit here (fetch it first)")
     files, file_problems = read_schedules(opts.root)
-    head = build_world(files, state, now=opts.now, extra_problems=tuple(file_problems))
-    old = build_world(repo.read_tree(base_sha, "schedules/"), state, now=opts.now)
+    loader = CachedLoader(opts.root)
+    head = build_world(
+        files,
+        state,
+        now=opts.now,
+        extra_problems=tuple(file_problems),
+        loaded=loader.load(files),
+    )
+    base_files = repo.read_tree(base_sha, "schedules/")
+    old = build_world(base_files, state, now=opts.now, loaded=loader.load(base_files))
+    loader.save()
     result = diff(head, old)
     conflicts = bool(result.problems)
     if fmt == "json":

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from scheduler import times
 from scheduler.adapters.files import apply_fixes, read_schedules
+from scheduler.adapters.parse_cache import CachedLoader
 from scheduler.base import compare_with_base
 from scheduler.errors import GitError, UsageError
 from scheduler.fixes import suggested_shifts
@@ -39,16 +40,25 @@ def run_validate(
             )
         base_files = repo.read_tree(base_sha, "schedules/")
     fixed: list[str] = []
+    loader = CachedLoader(opts.root)
     for passes in range(MAX_FIX_PASSES + 1):
         files, file_problems = read_schedules(opts.root)
         world = build_world(
-            files, state, now=opts.now, extra_problems=tuple(file_problems), focused=True
+            files,
+            state,
+            now=opts.now,
+            extra_problems=tuple(file_problems),
+            loaded=loader.load(files),
+            focused=True,
         )
         if base_files is None:
             found = world.problems()
         else:
-            base_world = build_world(base_files, state, now=opts.now, focused=True)
+            base_world = build_world(
+                base_files, state, now=opts.now, loaded=loader.load(base_files), focused=True
+            )
             found = compare_with_base(world, base_world)
+        loader.save()
         shifts = suggested_shifts(world) if fix and passes < MAX_FIX_PASSES else []
         if not shifts:
             break

@@ -1,0 +1,89 @@
+"""A cache of parsed schedule files kept between runs, by the sha256 of each file's bytes.
+
+Parsing the YAML of thousands of wave files is most of what ``validate`` and ``tick`` do, and
+from one run to the next almost every file is the same. The plain values the files parse to
+(dicts, lists and strings) are kept in one ``marshal`` file, by content digest, so an unchanged
+file is never parsed twice; its schema is still checked on every run. The cache lives in
+``$SCHEDULER_CACHE_DIR`` when that is set (empty: no cache), else in ``.git/scheduler-cache/``
+of the repository (never in the working tree). The workflows keep that folder between runs.
+A cache file that cannot be read is ignored and rewritten; only the entries a run used are
+written back, so the cache never grows beyond the schedule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scheduler.loading import Schedules, load_schedules
+from scheduler.problems import Problem
+from scheduler.yamltext import ParseMemo
+
+ENV = "SCHEDULER_CACHE_DIR"
+FORMAT = 1  # raise when what parse_yaml returns for a file changes
+FILE = f"parsed-v{FORMAT}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+
+
+def cache_file(root: Path) -> Path | None:
+    """Where the cache of ``root`` lives, or None when there is to be none."""
+    configured = os.environ.get(ENV)
+    if configured is not None:
+        return Path(configured) / FILE if configured.strip() else None
+    git_dir = root / ".git"
+    return git_dir / "scheduler-cache" / FILE if git_dir.is_dir() else None
+
+
+def open_memo(root: Path) -> tuple[ParseMemo, Path | None]:
+    """A memo holding what the cache of ``root`` knows (empty when there is none yet)."""
+    path = cache_file(root)
+    known: dict[str, Any] = {}
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+            loaded = marshal.loads(path.read_bytes())
+            if isinstance(loaded, dict):
+                known = loaded
+    return ParseMemo(known), path
+
+
+def save_memo(memo: ParseMemo, path: Path | None) -> None:
+    """Write what this run used back, when it parsed anything new (atomic; errors ignored:
+    a cache that cannot be written only costs time)."""
+    if path is None or (not memo.added and len(memo.used) == len(memo.known)):
+        return
+    with contextlib.suppress(OSError, ValueError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".parsed-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                marshal.dump(memo.used, out)
+            os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+class CachedLoader:
+    """Loads schedule files through the cache of one repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.memo: ParseMemo | None = None
+        self.path: Path | None = None
+
+    def load(self, files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]]:
+        """``load_schedules(files)``, parsing only the files the cache does not know."""
+        if self.memo is None:
+            self.memo, self.path = open_memo(self.root)
+        return load_schedules(files, self.memo)
+
+    def save(self) -> None:
+        """Keep what this run parsed for the next one, and let go of it in memory."""
+        if self.memo is not None:
+            save_memo(self.memo, self.path)
+        self.memo = None
