@@ -292,34 +292,48 @@ def github_limits(pubs: Iterable[Publication], schedules: Schedules) -> list[Pro
     problems = []
     per_hour: dict[tuple[datetime, str], set[str]] = defaultdict(set)
     video_sizes: dict[str, int] = {}
+    param_sizes: dict[int, int] = {}  # id() of params objects, alive as long as ``pubs``
+    targets = {
+        name: f"{channel.repo}|{channel.event_type}"
+        for name, channel in schedules.channels.items()
+        if channel.repo is not None
+    }
     for pub in pubs:
         if pub.cancelled or pub.cancelled_by_control or pub.file is None:
             continue
         if (
-            _may_be_large(pub, schedules, video_sizes)
+            _may_be_large(pub, schedules, video_sizes, param_sizes)
             and (size := wire_size(publication_entry(pub, schedules, attempt=1)))
             > MAX_PUBLICATION_BYTES
         ):
             file, pos = where(pub, schedules)
             message = f"the payload of '{pub.id}' is {size:,} bytes; GitHub refuses 64 KB: shorten its params or video metadata"
             problems.append(error(file, pos, "payload-size", message, f"payload-size|{pub.id}"))
-        channel = schedules.channels.get(pub.channel)
-        if channel is not None and channel.repo is not None:
+        target = targets.get(pub.channel)
+        if target is not None:
             hour = pub.due.replace(minute=0, second=0, microsecond=0)
-            per_hour[(hour, f"{channel.repo}|{channel.event_type}")].add(pub.id)
+            per_hour[(hour, target)].add(pub.id)
     return problems + _request_rate(per_hour, schedules)
 
 
 ENTRY_OVERHEAD = 2048  # ids, channel, times, keys: far more than they ever take
 
 
-def _may_be_large(pub: Publication, schedules: Schedules, video_sizes: dict[str, int]) -> bool:
+def _may_be_large(
+    pub: Publication,
+    schedules: Schedules,
+    video_sizes: dict[str, int],
+    param_sizes: dict[int, int],
+) -> bool:
     """A cheap upper bound first: most payloads are a few hundred bytes (query)."""
-    if pub.video not in video_sizes:
-        video_sizes[pub.video] = wire_size(video_entry(pub.video, schedules))
-    bound = video_sizes[pub.video] + ENTRY_OVERHEAD + len(pub.id) * 2
-    # JSON escapes a character to at most 6 ("\\uXXXX"): six times the repr bounds the params
-    return bound + 6 * len(repr(pub.params)) > MAX_PUBLICATION_BYTES
+    video = video_sizes.get(pub.video)
+    if video is None:
+        video = video_sizes[pub.video] = wire_size(video_entry(pub.video, schedules))
+    params = param_sizes.get(id(pub.params))
+    if params is None:
+        # JSON escapes a character to at most 6 ("\\uXXXX"): six times the repr bounds them
+        params = param_sizes[id(pub.params)] = 6 * len(repr(pub.params))
+    return video + ENTRY_OVERHEAD + len(pub.id) * 2 + params > MAX_PUBLICATION_BYTES
 
 
 def _request_rate(

@@ -111,14 +111,16 @@ def focus_for(
     pairs: set[tuple[str, str]] = set()
     spans: dict[str, list[tuple[int, int]]] = {}
     gaps = {name: gap for name, (gap, _) in channels.items()}
+    widths = {name: _micros(gap) for name, gap in gaps.items()}
+    epoch, micro = summary.EPOCH, timedelta(microseconds=1)
     for pub_id, channel, video, due in intent:
         ids.add(pub_id)
         key = canonical.get(channel, channel)
         pairs.add((key, video))
-        gap = gaps.get(key)
-        if due is not None and gap is not None:
-            at, span = summary.micros(due), _micros(gap)
-            spans.setdefault(key, []).append((at - span, at + span))
+        width = widths.get(key)
+        if due is not None and width is not None:
+            at = (due - epoch) // micro
+            spans.setdefault(key, []).append((at - width, at + width))
     horizon = summary.micros(now)
     for name, (gap, lateness) in channels.items():
         spans.setdefault(name, []).append((horizon - _micros(gap + lateness), 1 << 62))

@@ -112,6 +112,8 @@ def month_closed(ledger_file: str, now: datetime) -> bool:
     stem = ledger_file.removeprefix("ledger/").removesuffix(".jsonl")
     try:
         year, month = (int(part) for part in stem.split("-"))
+        if not 1 <= month <= 12:
+            return False
         end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     except ValueError:
         return False

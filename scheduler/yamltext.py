@@ -119,6 +119,16 @@ class ParseMemo:
         self.used[key] = value
         self.added += 1
 
+    def learn(self, key: str, value: Any) -> None:
+        """Take what another process parsed the content with digest ``key`` to."""
+        self.known[key] = value
+        self.added += 1
+
+
+def digest(data: bytes | str) -> str:
+    """The key of a file's content in a :class:`ParseMemo`."""
+    return hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+
 
 def parse_yaml(data: bytes | str, path: str, memo: ParseMemo | None = None) -> tuple[Any, Source]:
     """Parse one YAML file into plain dicts, lists and strings (query).
@@ -126,20 +136,21 @@ def parse_yaml(data: bytes | str, path: str, memo: ParseMemo | None = None) -> t
     Raises :class:`YamlError` naming the file, line and column for anything it refuses.
     With ``memo``, a file whose bytes were parsed before is not parsed again.
     """
-    text = _decode(data, path)
+    text = decode_text(data, path)
     key = ""
     if memo is not None:
-        key = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
+        key = digest(data)
         known = memo.get(key)
         if known is not None:
             return known, Source(path, text)
-    value, source = _parse_text(text, path)
+    value, source = parse_text(text, path)
     if memo is not None:
         memo.put(key, value)
     return value, source
 
 
-def _parse_text(text: str, path: str) -> tuple[Any, Source]:
+def parse_text(text: str, path: str) -> tuple[Any, Source]:
+    """Parse decoded YAML text (see :func:`parse_yaml`, which decodes and remembers)."""
     _guard_depth(text, path)
     try:
         nodes = list(yaml.compose_all(text, Loader=Loader))
@@ -179,7 +190,8 @@ def _parse_text(text: str, path: str) -> tuple[Any, Source]:
     return _Builder(path).build(nodes[0], 0), source
 
 
-def _decode(data: bytes | str, path: str) -> str:
+def decode_text(data: bytes | str, path: str) -> str:
+    """The text of a YAML file; YamlError when it is too large, not UTF-8 or has NUL bytes."""
     size = len(data)
     if size > MAX_BYTES:
         message = (

@@ -30,19 +30,29 @@ def read_schedules(root: Path) -> tuple[dict[str, bytes], list[Problem]]:
         )
     files: dict[str, bytes] = {}
     problems: list[Problem] = []
-    for directory, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames.sort()
-        for name in [*sorted(filenames), *dirnames]:
-            path = Path(directory) / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                message = (
-                    "symbolic links are not allowed under schedules/: replace it by the file itself"
-                )
-                problems.append(error(rel, (0, 0), "symlink", message))
-            elif name in filenames:
-                files[rel] = path.read_bytes()
+    _read_folder(str(base), SCHEDULES, files, problems)
     return files, problems
+
+
+def _read_folder(folder: str, rel: str, files: dict[str, bytes], problems: list[Problem]) -> None:
+    """Read ``folder`` (``rel`` from the root) into ``files``: its files by name, then its
+    folders; symbolic links are problems, never followed."""
+    with os.scandir(folder) as listing:
+        entries = sorted(
+            listing, key=lambda entry: (entry.is_dir(follow_symlinks=False), entry.name)
+        )
+    for entry in entries:
+        path = f"{rel}/{entry.name}"
+        if entry.is_symlink():
+            message = (
+                "symbolic links are not allowed under schedules/: replace it by the file itself"
+            )
+            problems.append(error(path, (0, 0), "symlink", message))
+        elif entry.is_dir(follow_symlinks=False):
+            _read_folder(entry.path, path, files, problems)
+        elif entry.is_file(follow_symlinks=False):
+            with open(entry.path, "rb") as handle:
+                files[path] = handle.read()
 
 
 def apply_fixes(root: Path, shifts: Sequence[Shift]) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from typing import Any
 
 from scheduler.loading import Schedules, load_schedules
 from scheduler.problems import Problem
-from scheduler.yamltext import ParseMemo
+from scheduler.yamltext import ParseMemo, YamlError, decode_text, digest, parse_text
 
 ENV = "SCHEDULER_CACHE_DIR"
 FORMAT = 1  # raise when what parse_yaml returns for a file changes
@@ -68,6 +69,48 @@ def save_memo(memo: ParseMemo, path: Path | None) -> None:
                 os.unlink(temporary)
 
 
+PARALLEL_FROM = 400  # files to parse before more processes pay for their start
+
+
+def prefill(memo: ParseMemo, files: Mapping[str, bytes]) -> None:
+    """Parse the schedule files ``memo`` does not know yet on every core, into ``memo``.
+
+    Each process parses a share of the files into plain values; a file that does not parse is
+    left for the caller's own parse, which reports its problem. Few files: nothing is done.
+    """
+    missing: dict[str, tuple[str, bytes]] = {}
+    for path, data in files.items():
+        if path.endswith((".yaml", ".yml")):
+            key = digest(data)
+            if key not in memo.known:
+                missing.setdefault(key, (path, data))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, 8)
+    if len(missing) < PARALLEL_FROM or workers < 2:
+        return
+    items = list(missing.items())
+    shares = [items[index::workers] for index in range(workers)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers - 1) as pool:
+        others = pool.map_async(_parse_share, shares[1:])
+        results = [_parse_share(shares[0]), *others.get()]
+    for parsed in results:
+        for key, value in parsed:
+            memo.learn(key, value)
+
+
+def _parse_share(share: list[tuple[str, tuple[str, bytes]]]) -> list[tuple[str, Any]]:
+    """(digest, value) of the files of ``share`` that parse without a problem."""
+    parsed = []
+    for key, (path, data) in share:
+        try:
+            value, _ = parse_text(decode_text(data, path), path)
+        except (YamlError, RecursionError):
+            continue
+        parsed.append((key, value))
+    return parsed
+
+
 class CachedLoader:
     """Loads schedule files through the cache of one repository."""
 
@@ -80,6 +123,7 @@ class CachedLoader:
         """``load_schedules(files)``, parsing only the files the cache does not know."""
         if self.memo is None:
             self.memo, self.path = open_memo(self.root)
+        prefill(self.memo, files)
         return load_schedules(files, self.memo)
 
     def save(self) -> None:
