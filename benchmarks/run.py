@@ -10,7 +10,10 @@ peak resident memory of the runs:
 - ``floor``: a Python process that only parses every file under ``schedules/`` with libyaml;
 - ``floor+ledger``: the same, plus reading the ledger from git and ``json.loads`` of each line;
 - ``validate``, ``list --format json`` (output discarded), ``tick --dry-run``, and
-  ``plan --base HEAD~0`` / ``timeline --format ics`` where ``scheduler --help`` lists them;
+  ``plan --base HEAD~0`` / ``timeline --format ics`` where ``scheduler --help`` lists them,
+  with the cache of parsed files warm (one ``validate`` runs first, unmeasured);
+- ``validate (no cache)`` and ``tick --dry-run (no cache)``: the same with
+  ``SCHEDULER_CACHE_DIR=""``, every file parsed again (what a first run, or a new runner, pays);
 
 each with ``--now`` at the moment the first upcoming wave is due (earlier waves are in the
 ledger). Then the effect of the ledger's size on ``tick --dry-run``: the same schedule with a
@@ -39,6 +42,7 @@ from generate import META_FILE, STATE_REF, Params, generate  # noqa: E402
 DEFAULT_WORK_DIR = Path("/tmp/scheduler-bench")
 EVENTS_PER_WAVE = 100  # 1,000,000 events at 10,000 waves
 MAX_DEFAULT_EVENTS = 1_000_000
+NO_CACHE = "(no cache)"  # a label run with SCHEDULER_CACHE_DIR="": every file parsed again
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,14 @@ def repository(params: Params, work_dir: Path) -> tuple[Path, dict[str, object]]
 # --------------------------------------------------------------------------- commands
 
 
-def child_env(src: Path | None) -> dict[str, str]:
-    """The environment of measured processes: ``PYTHONPATH=src`` puts that package first."""
+def child_env(src: Path | None, label: str = "") -> dict[str, str]:
+    """The environment of measured processes: ``PYTHONPATH=src`` puts that package first; a
+    label ending in ``(no cache)`` runs without the cache of parsed files."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    if label.endswith(NO_CACHE):
+        env["SCHEDULER_CACHE_DIR"] = ""
     return env
 
 
@@ -145,8 +152,10 @@ def command_lines(root: Path, now: str, available: set[str]) -> list[tuple[str, 
         ("floor", floor),
         ("floor+ledger", [*floor, "--ledger", STATE_REF]),
         ("validate", scheduler(root, now, "validate")),
+        (f"validate {NO_CACHE}", scheduler(root, now, "validate")),
         ("list --format json", scheduler(root, now, "list", "--format", "json")),
         ("tick --dry-run", scheduler(root, now, "tick", "--dry-run")),
+        (f"tick --dry-run {NO_CACHE}", scheduler(root, now, "tick", "--dry-run")),
     ]
     if "plan" in available:
         lines.append(("plan --base HEAD~0", scheduler(root, now, "plan", "--base", "HEAD~0")))
@@ -166,11 +175,13 @@ class Run:
     stderr_tail: tuple[str, ...]
 
 
-def run_once(argv: Sequence[str], cwd: Path, timeout: float, src: Path | None = None) -> Run:
+def run_once(
+    argv: Sequence[str], cwd: Path, timeout: float, src: Path | None = None, label: str = ""
+) -> Run:
     """One measured run through ``measure.py`` (its own process group, killed on timeout)."""
     wrapper = [sys.executable, str(HERE / "measure.py"), "--cwd", str(cwd), "--", *argv]
     with subprocess.Popen(
-        wrapper, stdout=subprocess.PIPE, start_new_session=True, env=child_env(src)
+        wrapper, stdout=subprocess.PIPE, start_new_session=True, env=child_env(src, label)
     ) as process:
         try:
             out, _ = process.communicate(timeout=timeout)
@@ -190,7 +201,9 @@ def run_once(argv: Sequence[str], cwd: Path, timeout: float, src: Path | None = 
 
 def best_of(label: str, argv: Sequence[str], cwd: Path, settings: Settings) -> Run:
     """The fastest of ``repeat`` runs (wall and CPU time each), with the highest peak memory."""
-    runs = [run_once(argv, cwd, settings.timeout, settings.src) for _ in range(settings.repeat)]
+    runs = [
+        run_once(argv, cwd, settings.timeout, settings.src, label) for _ in range(settings.repeat)
+    ]
     best = min(runs, key=lambda run: run.seconds)
     peak = max(run.max_rss_mb for run in runs)
     cpu = min(run.cpu_seconds for run in runs)
@@ -217,6 +230,8 @@ def measure_size(
     log(f"{waves} waves, {events} events, --now {now}")
     results: list[Result] = []
     floor_seconds: float | None = None
+    warm_up = run_once(scheduler(root, now, "validate"), root, settings.timeout, settings.src)
+    log(f"  (cache of parsed files warmed by one validate: {warm_up.seconds:.2f} s)")
     for label, argv in command_lines(root, now, available):
         wanted = only if only is not None else settings.commands
         if wanted is not None and label not in wanted and label != "floor":

@@ -23,6 +23,7 @@ runner does not model, so that a test can never pass by silently skipping a step
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -92,7 +93,7 @@ class Scope:
     """What an expression may read: contexts by name, and the status functions."""
 
     contexts: Mapping[str, Any]
-    functions: Mapping[str, Callable[[], bool]]
+    functions: Mapping[str, Callable[..., Any]]
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
@@ -197,8 +198,13 @@ class _Parser:
         if function is None:
             raise UnsupportedError(f"unsupported function {name}() in {self.text!r}")
         self.take("(")
+        arguments = []
+        while self.peek() != ")":
+            arguments.append(self.either())
+            if self.peek() == ",":
+                self.take(",")
         self.take(")")
-        return function()
+        return function(*arguments)
 
 
 def member(value: Any, name: str) -> Any:
@@ -663,7 +669,26 @@ class _JobRun:
             "env": dict(self.env),
             "runner": {"os": "Linux", "arch": "X64", "temp": str(self.temp)},
         }
-        return Scope(contexts, self.functions(lambda: not self.failed))
+        functions: dict[str, Callable[..., Any]] = dict(self.functions(lambda: not self.failed))
+        functions["hashFiles"] = self.hash_files
+        return Scope(contexts, functions)
+
+    def hash_files(self, *patterns: str) -> str:
+        """GitHub's ``hashFiles``: one SHA-256 over the SHA-256 of every matching file, or ''."""
+        matched = sorted(
+            {
+                path
+                for pattern in patterns
+                for path in self.workspace.glob(pattern)
+                if path.is_file()
+            }
+        )
+        if not matched:
+            return ""
+        outer = hashlib.sha256()
+        for path in matched:
+            outer.update(hashlib.sha256(path.read_bytes()).digest())
+        return outer.hexdigest()
 
     def secrets(self) -> dict[str, str]:
         """Return the secrets; ``GITHUB_TOKEN`` is always there, as on GitHub."""
@@ -807,6 +832,7 @@ class _JobRun:
             "actions/checkout": self.checkout,
             "actions/setup-python": self.setup_python,
             "actions/github-script": self.record_only,
+            "actions/cache": self.cache,
             "actions/upload-pages-artifact": self.record_only,
             "actions/deploy-pages": self.record_only,
         }
@@ -814,6 +840,13 @@ class _JobRun:
         if handler is None:
             raise UnsupportedError(f"no local equivalent of the action {action!r}")
         handler(result)
+
+    def cache(self, result: StepResult) -> None:
+        """A cache that is always empty here: check the inputs, restore nothing."""
+        self.check_inputs(result, {"path", "key", "restore-keys"})
+        if not str(result.inputs.get("key", "")).strip():
+            raise UnsupportedError("actions/cache: a key is required")
+        result.outcome, result.note = "success", "cache miss (nothing is kept here)"
 
     def record_only(self, result: StepResult) -> None:
         """Record the action and its inputs; run nothing."""

@@ -264,7 +264,7 @@ def test_tick_fails_the_run_when_a_publication_failed(tmp_path: Path, fake: Fake
 
     assert tick.result == "failure"
     assert tick.step("tick").exit_code == 1
-    assert [s.outcome for s in tick.steps] == ["success"] * 5 + ["failure"]
+    assert [s.outcome for s in tick.steps] == ["success"] * 6 + ["failure"]
     assert fake.dispatches == []
     lines = project.state_lines(f"ledger/{due:%Y-%m}.jsonl")
     assert [(f["id"], f.get("reason")) for f in lines if f["event"] == "failed"] == [

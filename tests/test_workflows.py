@@ -989,3 +989,17 @@ def cancelled(pub_id: str) -> bool:
             items = [e for e in wave["channels"] if isinstance(e, dict)]
             return any(e["channel"] == cid and e.get("cancelled") == "true" for e in items)
     return False
+
+
+@pytest.mark.parametrize("name", ["tick.yml", "validate.yml"])
+def test_the_parse_cache_is_kept_by_schedule_content(name: str) -> None:
+    doc = workflow(name)
+    cached = [step for _, step in steps(doc) if step.get("uses", "").startswith("actions/cache@")]
+    assert len(cached) == 1
+    inputs = cached[0]["with"]
+    assert inputs["path"] == ".git/scheduler-cache"  # where the scheduler keeps it by default
+    assert "hashFiles('schedules/**')" in inputs["key"]
+    assert inputs["restore-keys"] == "scheduler-parsed-"
+    order = [step.get("name", "") for _, step in steps(doc)]
+    command = "Tick" if name == "tick.yml" else "Validate"
+    assert order.index(cached[0]["name"]) < order.index(command)
