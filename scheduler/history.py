@@ -25,7 +25,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from scheduler import ledger, summary
 from scheduler.ledger import LedgerEvent, Record
@@ -143,6 +143,24 @@ def _micros(delta: timedelta) -> int:
     return (delta.days * 86_400 + delta.seconds) * MICROS + delta.microseconds
 
 
+class Summarized(NamedTuple):
+    """What a usable summary says of its ledger file, and the summary's own blob."""
+
+    blob: str  # of the ledger file
+    lines: int
+    sha256: str
+    summary_blob: str
+
+    def still(self, state: StateSnapshot, path: str) -> bool:
+        """True when ``path`` and its summary in ``state`` are the very files summarized."""
+        if path not in state.files or summary.summary_path(path) not in state.files:
+            return False
+        return (
+            blob_of(state, path) == self.blob
+            and blob_of(state, summary.summary_path(path)) == self.summary_blob
+        )
+
+
 @dataclass(frozen=True)
 class History:
     """The records a command reads, and what it must know of the rest."""
@@ -151,7 +169,7 @@ class History:
     problems: tuple[Problem, ...] = ()
     newest_at: datetime | None = None
     latest_sent: Mapping[str, datetime] = field(default_factory=dict)
-    known: Mapping[str, tuple[int, str]] = field(default_factory=dict)  # file -> (lines, sha256)
+    known: Mapping[str, Summarized] = field(default_factory=dict)  # ledger file -> its summary
     verified: frozenset[str] = frozenset()  # ledger files their summaries vouch for, unread
     summarized: tuple[str, ...] = ()  # ledger files read from their summaries
 
@@ -165,8 +183,8 @@ def read_history(state: StateSnapshot, focus: Focus | None = None) -> History:
     """The history ``focus`` asks for (all of it when None), and the facts of the rest."""
     paths = ledger_files(state.files)
     summaries = _usable_summaries(state, paths)
-    known = {path: (header.lines, header.sha256) for path, (header, _) in summaries.items()}
-    verified = frozenset(path for path, facts in known.items() if state.trailers.get(path) == facts)
+    known = _summarized(state, summaries)
+    verified = frozenset(path for path, facts in known.items() if _vouched(state, path, facts))
     if focus is None:
         summaries = {}
     parsed_paths = [path for path in paths if path not in summaries]
@@ -183,15 +201,22 @@ def read_history(state: StateSnapshot, focus: Focus | None = None) -> History:
             sent[channel] = max(sent.get(channel, value), value)
         for row in header.open:
             focus.add(row.channel, row.video, row.due)
-    for record in parsed.values():
-        if record.id in focus.ids or not record.is_final():
-            focus.add(record.channel, record.video, _due(record))
+    _anchor(parsed.values(), focus)
     chosen = _choose(state, summaries, parsed, focus)
     if chosen is None:  # an id in two ledger files (written by hand): read everything
         everything = ledger.parse_ledger({path: state.files[path] for path in paths})[0]
         all_records = ledger.fold_events(everything)
-        chosen = {k: r for k, r in all_records.items() if _wanted(r, focus)}
+        _anchor(all_records.values(), focus)
+        chosen = _choose(state, {}, all_records, focus)
+        assert chosen is not None  # no summaries: nothing can be in two of them
     return History(chosen, tuple(problems), newest, sent, known, verified, tuple(summaries))
+
+
+def _anchor(records: Iterable[Record], focus: Focus) -> None:
+    """Take the records of planned ids, and those not final, as anchors of ``focus``."""
+    for record in records:
+        if record.id in focus.ids or not summary.flags_of(record) & summary.FINAL:
+            focus.add(record.channel, record.video, _due(record))
 
 
 def _due(record: Record) -> int | None:
@@ -316,9 +341,25 @@ def _usable_summaries(
     return result
 
 
-def _vouched(state: StateSnapshot, path: str, header: summary.Header) -> bool:
+def summarized(state: StateSnapshot) -> dict[str, Summarized]:
+    """Ledger file -> what its usable summary says, for every summarized month of ``state``."""
+    return _summarized(state, _usable_summaries(state, ledger_files(state.files)))
+
+
+def _summarized(
+    state: StateSnapshot, summaries: Mapping[str, tuple[summary.Header, bytes]]
+) -> dict[str, Summarized]:
+    return {
+        path: Summarized(
+            header.blob, header.lines, header.sha256, blob_of(state, summary.summary_path(path))
+        )
+        for path, (header, _) in summaries.items()
+    }
+
+
+def _vouched(state: StateSnapshot, path: str, facts: Summarized) -> bool:
     """True when the newest trailer vouches for the very lines the summary was made from."""
-    return state.trailers.get(path) == (header.lines, header.sha256)
+    return state.trailers.get(path) == (facts.lines, facts.sha256)
 
 
 def blob_of(state: StateSnapshot, path: str) -> str:

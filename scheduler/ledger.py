@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -282,16 +282,19 @@ def ledger_file_for(record: Record | None, due: datetime) -> str:
 
 
 def trailers(
-    files: Mapping[str, bytes], known: Mapping[str, tuple[int, str]] | None = None
+    files: Mapping[str, bytes],
+    known: Mapping[str, tuple[int, str]] | None = None,
+    leave_out: Collection[str] = (),
 ) -> list[str]:
-    """``Scheduler-Ledger: <file> <lines> <sha256>`` for every ledger file and summary (sorted).
+    """``Scheduler-Ledger: <file> <lines> <sha256>`` for every ledger file and summary (sorted)
+    but those in ``leave_out``.
 
     ``known`` gives (lines, sha256) of files whose bytes are known to be unchanged, so they
     need not be read again.
     """
     known = known or {}
     result = []
-    for path in sorted(name for name in files if vouched_path(name)):
+    for path in sorted(name for name in files if vouched_path(name) and name not in leave_out):
         if path in known:
             lines, digest = known[path]
         else:

@@ -147,8 +147,12 @@ def sent_not_before(record: Record) -> datetime | None:
 
 
 def flags_of(record: Record) -> int:
-    """FINAL and LIVE bits of a record as the files cannot change them (ledger-only)."""
-    final = record.is_final()
+    """FINAL and LIVE bits of a record as the files cannot change them (ledger-only).
+
+    FINAL means no tick acts on it again: a claim with no result is not final, since a tick
+    marks it ``unknown`` once it is stale.
+    """
+    final = record.is_final() and record.state != "claimed"
     live = not (final and record.delivered_nothing())
     return (FINAL if final else 0) | (LIVE if live else 0)
 

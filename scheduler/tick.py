@@ -17,7 +17,7 @@ from typing import Any
 from scheduler import ledger, summary, times
 from scheduler.decide import Claim, Decisions, due_publications
 from scheduler.errors import StateConflict, StateError
-from scheduler.history import History, ledger_files, read_history
+from scheduler.history import History, ledger_files, read_history, summarized
 from scheduler.payload import publication_entry, wire_size
 from scheduler.ports import (
     Dispatcher,
@@ -592,19 +592,36 @@ def save_state(
     """Commit ``changes`` on ``state`` with the ``Scheduler-Ledger`` trailers of every ledger
     file and summary.
 
-    ``history`` (read from ``state``) knows the line count and hash of the months its summaries
-    cover, so those files are not read again. With ``now``, closed months whose summary is
+    ``history`` (read from ``state``, or from an earlier state of the branch) knows the line
+    count and hash of the months its summaries cover; those still unchanged in ``state`` are
+    not read again. With ``now``, closed months whose summary is
     missing or out of date get a new one in the same commit (:mod:`scheduler.summary`).
     """
-    known = dict(history.known) if history is not None else {}
+    known = history.known if history is not None else summarized(state)
     changes = dict(changes)
     merged = overlay(state.files, changes)
+    # What the summaries read with ``history`` still say of ``state``'s files (a commit since,
+    # a claim say, may have changed a month): those files need not be read or hashed again.
+    current = [
+        path for path, facts in known.items() if path not in changes and facts.still(state, path)
+    ]
+    unchanged = {path: (known[path].lines, known[path].sha256) for path in current}
     if now is not None:
         for path in ledger_files(merged):
-            if (path in changes or path not in known) and summary.month_closed(path, now):
+            if path not in unchanged and summary.month_closed(path, now):
                 built = summary.build(path, bytes(merged[path]))
                 if built is not None:
                     changes[summary.summary_path(path)] = built
-    unchanged = {path: value for path, value in known.items() if path not in changes}
-    message = subject + "\n\n" + "\n".join(ledger.trailers(merged, unchanged)) + "\n"
+        merged = overlay(state.files, changes)
+    # Vouch only for the summaries written now and those still in use: one edited by hand, or
+    # left behind by its changed month, stays unvouched (and ignored) until it is rewritten.
+    trusted = {summary.summary_path(path) for path in current}
+    leave_out = {
+        path
+        for path in merged
+        if path.startswith(summary.DIRECTORY) and path not in changes and path not in trusted
+    }
+    unchanged |= {name: state.trailers[name] for name in trusted if name in state.trailers}
+    lines = ledger.trailers(merged, unchanged, leave_out)
+    message = subject + "\n\n" + "\n".join(lines) + "\n"
     return store.save(state, changes, message)

@@ -38,7 +38,7 @@ def change_state(
         if outcome.events:
             changes.update(append_events(state, outcome.events, world.records))
         try:
-            save_state(store, state, changes, one_line(subject))
+            save_state(store, state, changes, one_line(subject), world.history, now=opts.now)
             return outcome
         except StateConflict:
             backoff(round_number)
