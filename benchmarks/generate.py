@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # one, not one per line
 META_FILE = "scheduler-bench.json"
 STATE_REF = "scheduler-state"
