@@ -110,8 +110,9 @@ class ParseMemo:
     def get(self, key: str) -> Any:
         """The value parsed from the content whose digest is ``key``, or None."""
         value = self.known.get(key)
-        if value is not None:
-            self.used[key] = value
+        if value is None:
+            return self.used.get(key)  # parsed earlier in this run (a base and a head)
+        self.used[key] = value
         return value
 
     def put(self, key: str, value: Any) -> None:

@@ -6,13 +6,17 @@ from one run to the next almost every file is the same. The plain values the fil
 file is never parsed twice; its schema is still checked on every run. The cache lives in
 ``$SCHEDULER_CACHE_DIR`` when that is set (empty: no cache), else in ``.git/scheduler-cache/``
 of the repository (never in the working tree). The workflows keep that folder between runs.
-A cache file that cannot be read is ignored and rewritten; only the entries a run used are
-written back, so the cache never grows beyond the schedule.
+A cache file that cannot be read, or whose checksum does not hold, is ignored and rewritten;
+only the entries a run used are written back, so the cache never grows beyond the schedule.
+The cache is trusted like the repository's own ``.git``: whoever can write it can make a run
+see other schedule values (the workflows keep it with ``actions/cache``, whose entries a pull
+request can read but never write for the default branch).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import marshal
 import multiprocessing
 import os
@@ -27,7 +31,7 @@ from scheduler.problems import Problem
 from scheduler.yamltext import ParseMemo, YamlError, decode_text, digest, parse_text
 
 ENV = "SCHEDULER_CACHE_DIR"
-FORMAT = 1  # raise when what parse_yaml returns for a file changes
+FORMAT = 2  # raise when what parse_yaml returns for a file changes
 FILE = f"parsed-v{FORMAT}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
 
 
@@ -40,16 +44,35 @@ def cache_file(root: Path) -> Path | None:
     return git_dir / "scheduler-cache" / FILE if git_dir.is_dir() else None
 
 
+MAGIC = b"scheduler parse cache\n"
+
+
 def open_memo(root: Path) -> tuple[ParseMemo, Path | None]:
     """A memo holding what the cache of ``root`` knows (empty when there is none yet)."""
     path = cache_file(root)
     known: dict[str, Any] = {}
     if path is not None:
-        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-            loaded = marshal.loads(path.read_bytes())
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError, MemoryError):
+            loaded = _unpack(path.read_bytes())
             if isinstance(loaded, dict):
                 known = loaded
     return ParseMemo(known), path
+
+
+def _unpack(content: bytes) -> Any:
+    """The value of a cache file; None unless its checksum holds, so that a damaged file is
+    never handed to ``marshal`` (which trusts the lengths it reads)."""
+    if not content.startswith(MAGIC):
+        return None
+    digest, _, payload = content[len(MAGIC) :].partition(b"\n")
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        return None
+    return marshal.loads(payload)
+
+
+def _pack(value: dict[str, Any]) -> bytes:
+    payload = marshal.dumps(value)
+    return MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
 
 def save_memo(memo: ParseMemo, path: Path | None) -> None:
@@ -62,7 +85,7 @@ def save_memo(memo: ParseMemo, path: Path | None) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".parsed-")
         try:
             with os.fdopen(handle, "wb") as out:
-                marshal.dump(memo.used, out)
+                out.write(_pack(memo.used))
             os.replace(temporary, path)
         finally:
             with contextlib.suppress(OSError):
