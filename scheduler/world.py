@@ -56,17 +56,21 @@ def build_world(
     extra_problems: tuple[Problem, ...] = (),
     loaded: Loaded | None = None,
     focused: bool = False,
+    history: History | None = None,
 ) -> World:
     """Load the schedule files and the state, and plan at ``now`` (query).
 
     ``loaded`` is ``load_schedules(files)`` already computed, for callers that plan the same
     files many times (``simulate``). ``focused`` reads only the history the schedule can meet
     (:mod:`scheduler.history`): what ``tick`` and ``validate`` need; views read all of it.
+    ``history`` is the whole history of ``state`` already read (``plan`` builds two worlds on
+    one state).
     """
     schedules, load_problems = loaded if loaded is not None else load_schedules(files)
     expanded = expand_waves(schedules)
     focus = intent_focus(schedules, expanded[0], now) if focused else None
-    history = read_history(state, focus)
+    if history is None or focus is not None:
+        history = read_history(state, focus)
     control = parse_control(state.files.get(CONTROL_FILE))
     planned = plan(schedules, history.records, control, now=now, expanded=expanded)
     problems = (*extra_problems, *load_problems, *history.problems)

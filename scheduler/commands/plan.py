@@ -37,7 +37,9 @@ def run_plan(opts: Options, *, base: str | None, fmt: str) -> tuple[str, bool]:
         loaded=loader.load(files),
     )
     base_files = repo.read_tree(base_sha, "schedules/")
-    old = build_world(base_files, state, now=opts.now, loaded=loader.load(base_files))
+    old = build_world(
+        base_files, state, now=opts.now, loaded=loader.load(base_files), history=head.history
+    )
     loader.save()
     result = diff(head, old)
     conflicts = bool(result.problems)
