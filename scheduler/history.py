@@ -268,7 +268,8 @@ def _wanted_rows(
     """The rows of one summary that ``focus`` wants, decoding only the likely ones."""
     ids, keys, dues = columns.ids, columns.keys, columns.dues
     maybe: set[int] = set()
-    wanted_ids = focus.ids.union(row.id for row in header.open).intersection(ids)
+    wanted_ids = focus.ids.intersection(ids)
+    wanted_ids.update(row.id for row in header.open)
     if wanted_ids:
         maybe.update(index for index, pub_id in enumerate(ids) if pub_id in wanted_ids)
     shared = focus.keys.intersection(keys)
