@@ -39,15 +39,17 @@ MICROS = 1_000_000
 class Focus:
     """What of the history a schedule can meet (see the module's documentation).
 
-    ``near`` maps a canonical channel to sorted, disjoint open intervals of instants (in
-    microseconds since the epoch) within which a record of that channel matters.
+    Instants are microseconds since the epoch. A live record of a (canonical) channel matters
+    when it is due within the channel's ``min_gap`` (``widths``) of one of ``dues``, or later
+    than the channel's ``windows`` instant.
     """
 
     ids: set[str]
     pairs: set[tuple[str, str]]
-    near: dict[str, list[tuple[int, int]]]
+    dues: dict[str, list[int]]  # canonical channel -> sorted anchor dues
     canonical: Mapping[str, str]
-    gaps: Mapping[str, timedelta]  # canonical channel -> min_gap
+    widths: Mapping[str, int]  # canonical channel -> min_gap
+    windows: Mapping[str, int]  # canonical channel -> now - max_lateness - min_gap
     keys: set[str] = field(default_factory=set)  # summary slot keys of ``pairs``, any channel name
 
     def __post_init__(self) -> None:
@@ -71,20 +73,34 @@ class Focus:
             self.pairs.add((key, video))
             self._add_keys(key, video)
             added = True
-        gap = self.gaps.get(key)
-        if due is not None and gap is not None and not self.covers(key, due):
-            span = _micros(gap)
-            self.near[key] = merge([*self.near.get(key, []), (due - span, due + span)])
+        if due is not None and key in self.widths and not self.covers(key, due):
+            bisect.insort(self.dues.setdefault(key, []), due)
             added = True
         return added
 
     def covers(self, channel: str, due: int) -> bool:
-        """True when ``due`` lies within one of the channel's intervals."""
-        spans = self.near.get(channel)
-        if not spans:
+        """True when ``due`` matters on ``channel`` (see the class documentation)."""
+        width = self.widths.get(channel)
+        if width is None:
             return False
-        index = bisect.bisect_left(spans, (due, due)) - 1
-        return any(lo < due < hi for lo, hi in spans[max(index, 0) : index + 2])
+        if due > self.windows[channel]:
+            return True
+        anchors = self.dues.get(channel, ())
+        index = bisect.bisect_right(anchors, due - width)
+        return index < len(anchors) and anchors[index] < due + width
+
+    def spans(self, low: int, high: int) -> list[tuple[int, int]]:
+        """Every channel's open intervals that meet [low, high], merged."""
+        found = []
+        for channel, width in self.widths.items():
+            window = self.windows[channel]
+            if window < high:
+                found.append((window, 1 << 62))
+            anchors = self.dues.get(channel, ())
+            first = bisect.bisect_right(anchors, low - width)
+            last = bisect.bisect_left(anchors, high + width)
+            found += [(due - width, due + width) for due in anchors[first:last]]
+        return merge(found)
 
     def wants(self, pub_id: str, channel: Any, video: Any, due: Any, flags: int) -> bool:
         """True when a record with these facts must be read."""
@@ -109,23 +125,22 @@ def focus_for(
     max_lateness)."""
     ids: set[str] = set()
     pairs: set[tuple[str, str]] = set()
-    spans: dict[str, list[tuple[int, int]]] = {}
-    gaps = {name: gap for name, (gap, _) in channels.items()}
-    widths = {name: _micros(gap) for name, gap in gaps.items()}
+    dues: dict[str, list[int]] = {}
     epoch, micro = summary.EPOCH, timedelta(microseconds=1)
     for pub_id, channel, video, due in intent:
         ids.add(pub_id)
         key = canonical.get(channel, channel)
         pairs.add((key, video))
-        width = widths.get(key)
-        if due is not None and width is not None:
-            at = (due - epoch) // micro
-            spans.setdefault(key, []).append((at - width, at + width))
+        if due is not None and key in channels:
+            dues.setdefault(key, []).append((due - epoch) // micro)
+    for found in dues.values():
+        found.sort()
     horizon = summary.micros(now)
-    for name, (gap, lateness) in channels.items():
-        spans.setdefault(name, []).append((horizon - _micros(gap + lateness), 1 << 62))
-    near = {name: merge(found) for name, found in spans.items()}
-    return Focus(ids, pairs, near, canonical, gaps)
+    widths = {name: _micros(gap) for name, (gap, _) in channels.items()}
+    windows = {
+        name: horizon - _micros(gap + lateness) for name, (gap, lateness) in channels.items()
+    }
+    return Focus(ids, pairs, dues, canonical, widths, windows)
 
 
 def merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -278,25 +293,12 @@ def _wanted_rows(
         maybe.update(index for index, key in enumerate(keys) if key in shared)
     first = bisect.bisect_right(dues, summary.NO_DUE)
     if first < len(dues):
-        for lo, hi in _ranges(focus, dues[first], dues[-1]):
+        for lo, hi in focus.spans(dues[first], dues[-1]):
             maybe.update(range(bisect.bisect_right(dues, lo), bisect.bisect_left(dues, hi)))
     for index in sorted(maybe):
         row = columns.row(index)
         if focus.wants(row.id, row.channel, row.video, row.due, row.flags):
             yield row
-
-
-def _ranges(focus: Focus, low: int, high: int) -> list[tuple[int, int]]:
-    """Every channel's intervals that meet [low, high], merged."""
-    found = []
-    for spans in focus.near.values():
-        start = max(bisect.bisect_left(spans, (low, low)) - 1, 0)
-        for lo, hi in spans[start:]:
-            if lo > high:
-                break
-            if hi > low:
-                found.append((lo, hi))
-    return merge(found)
 
 
 def _materialize(
