@@ -22,7 +22,7 @@ import click
 from scheduler import __version__, times
 from scheduler.adapters.files import read_schedules
 from scheduler.adapters.git import GitRepo, GitStateStore
-from scheduler.adapters.parse_cache import CachedLoader
+from scheduler.adapters.parse_cache import load_cached
 from scheduler.errors import SchedulerError, UsageError
 from scheduler.operations import Outcome
 from scheduler.ports import StateSnapshot
@@ -160,9 +160,7 @@ def load_world(opts: Options) -> World:
     """Files + state + now, for the read-only commands (a warning when files are invalid)."""
     files, file_problems = read_schedules(opts.root)
     _, state = read_state(opts)
-    loader = CachedLoader(opts.root)
-    loaded = loader.load(files)
-    loader.save()
+    loaded = load_cached(opts.root, files)
     world = build_world(
         files, state, now=opts.now, extra_problems=tuple(file_problems), loaded=loaded
     )

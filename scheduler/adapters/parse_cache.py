@@ -154,3 +154,11 @@ class CachedLoader:
         if self.memo is not None:
             save_memo(self.memo, self.path)
         self.memo = None
+
+
+def load_cached(root: Path, files: Mapping[str, bytes]) -> tuple[Schedules, list[Problem]]:
+    """``load_schedules(files)`` through the cache of ``root``, kept for the next run."""
+    loader = CachedLoader(root)
+    loaded = loader.load(files)
+    loader.save()
+    return loaded

@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from scheduler.adapters.files import read_schedules
-from scheduler.adapters.parse_cache import CachedLoader
+from scheduler.adapters.parse_cache import load_cached
 from scheduler.commands.state import backoff, run_id, writable_store
 from scheduler.errors import UsageError
 from scheduler.memory import MemoryStateStore, RecordingDispatcher
@@ -56,9 +56,7 @@ def execute_tick(opts: Options, *, push: bool, dry_run: bool, backend: str) -> T
         dispatcher = RecordingDispatcher() if backend == "outbox" else github_dispatcher()
     sha = repo.head() if repo is not None else None
     settings = TickSettings(run_id=run_id(), sha=sha, backend=backend, backoff=backoff)
-    loader = CachedLoader(opts.root)
-    loaded = loader.load(files)
-    loader.save()
+    loaded = load_cached(opts.root, files)
     return run_tick(
         files,
         store=store,
