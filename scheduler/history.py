@@ -189,14 +189,9 @@ class History:
     summarized: tuple[str, ...] = ()  # ledger files read from their summaries
 
 
-def ledger_files(files: Mapping[str, bytes]) -> list[str]:
-    """The ledger files of a state, sorted."""
-    return sorted(name for name in files if name.startswith("ledger/") and name.endswith(".jsonl"))
-
-
 def read_history(state: StateSnapshot, focus: Focus | None = None) -> History:
     """The history ``focus`` asks for (all of it when None), and the facts of the rest."""
-    paths = ledger_files(state.files)
+    paths = ledger.ledger_files(state.files)
     summaries = _usable_summaries(state, paths)
     known = _summarized(state, summaries)
     verified = frozenset(path for path, facts in known.items() if _vouched(state, path, facts))
@@ -346,7 +341,7 @@ def _usable_summaries(
 
 def summarized(state: StateSnapshot) -> dict[str, Summarized]:
     """Ledger file -> what its usable summary says, for every summarized month of ``state``."""
-    return _summarized(state, _usable_summaries(state, ledger_files(state.files)))
+    return _summarized(state, _usable_summaries(state, ledger.ledger_files(state.files)))
 
 
 def _summarized(

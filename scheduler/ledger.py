@@ -110,13 +110,21 @@ def retryable_failure(event: LedgerEvent, attempt: int) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
+def is_ledger_file(name: str) -> bool:
+    """True for ``ledger/YYYY-MM.jsonl`` (any ``ledger/*.jsonl``)."""
+    return name.startswith("ledger/") and name.endswith(".jsonl")
+
+
+def ledger_files(files: Iterable[str]) -> list[str]:
+    """The ledger files among ``files`` (paths of a state), sorted."""
+    return sorted(name for name in files if is_ledger_file(name))
+
+
 def parse_ledger(files: Mapping[str, bytes]) -> tuple[list[LedgerEvent], list[Problem]]:
     """Every event of ``ledger/*.jsonl`` in (file, line) order, and lines that are unusable."""
     events: list[LedgerEvent] = []
     problems: list[Problem] = []
-    for path in sorted(
-        name for name in files if name.startswith("ledger/") and name.endswith(".jsonl")
-    ):
+    for path in ledger_files(files):
         numbered = [
             (number, raw)
             for number, raw in enumerate(files[path].splitlines(), start=1)
@@ -306,9 +314,7 @@ def trailers(
 
 def vouched_path(name: str) -> bool:
     """True for the files the trailers vouch for: ledger files and their summaries."""
-    return (name.startswith("ledger/") and name.endswith(".jsonl")) or (
-        name.startswith("summaries/") and name.endswith(".json")
-    )
+    return is_ledger_file(name) or (name.startswith("summaries/") and name.endswith(".json"))
 
 
 def tampered_files(

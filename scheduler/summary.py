@@ -279,8 +279,10 @@ class Columns:
 def read_columns(content: bytes, count: int) -> Columns | None:
     """The columns of a summary of ``count`` rows, or None when they do not add up."""
     parts = content.split(b"\n")
-    if len(parts) < 5 + count or count == 0:
-        return Columns([], [], [], []) if count == 0 and len(parts) >= 5 else None
+    if len(parts) < 5 + count:
+        return None
+    if count == 0:
+        return Columns([], [], [], [])
     try:
         ids = parts[1].decode().split("\t")
         keys = parts[2].decode().split("\t")

@@ -17,7 +17,7 @@ from typing import Any
 from scheduler import ledger, summary, times
 from scheduler.decide import Claim, Decisions, due_publications
 from scheduler.errors import StateConflict, StateError
-from scheduler.history import History, ledger_files, read_history, summarized
+from scheduler.history import History, read_history, summarized
 from scheduler.payload import publication_entry, wire_size
 from scheduler.ports import (
     Dispatcher,
@@ -607,7 +607,7 @@ def save_state(
     ]
     unchanged = {path: (known[path].lines, known[path].sha256) for path in current}
     if now is not None:
-        for path in ledger_files(merged):
+        for path in ledger.ledger_files(merged):
             if path not in unchanged and summary.month_closed(path, now):
                 built = summary.build(path, bytes(merged[path]))
                 if built is not None:

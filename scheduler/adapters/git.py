@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from scheduler import summary
+from scheduler import ledger, summary
 from scheduler.errors import GitError, StateConflict, StateError
 from scheduler.ports import StateSnapshot, overlay
 
@@ -419,7 +419,7 @@ class GitStateStore:
         later = {
             path
             for path in entries
-            if path.startswith("ledger/") and summary.summary_path(path) in entries
+            if ledger.is_ledger_file(path) and summary.summary_path(path) in entries
         }
         return StateSnapshot(
             commit=commit,
